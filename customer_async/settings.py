@@ -1,0 +1,69 @@
+"""Configuration from the `CUSTOMER_ASYNC_*` environment; built on demand, never at import."""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+from urllib.parse import urlsplit
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from customer_async.types import Operation
+
+
+class Settings(BaseSettings):
+    """Everything the service can be told; names follow the contract's Configuration table."""
+
+    model_config = SettingsConfigDict(env_prefix="CUSTOMER_ASYNC_", frozen=True, extra="ignore")
+
+    kafka_bootstrap_servers: str = "localhost:9092"
+    topic_prefix: str = "tmf"
+    mongodb_uri: str = "mongodb://localhost:27017"
+    mongodb_database: str = "customer_management"
+    href_base: str = "http://localhost:8080"
+    group_id: str = "customer-async"
+
+    reply_channel_allow: str = Field(
+        default=r".*\.commandReply",
+        description="Regular expression a Reply-Channel must match in full.",
+    )
+    max_request_bytes: int = Field(default=1024 * 1024, gt=0)
+    default_limit: int = Field(default=100, gt=0)
+    max_limit: int = Field(default=1000, gt=0)
+    max_regex_length: int = Field(default=256, gt=0)
+    store_retry_seconds: float = Field(
+        default=30.0, ge=0, description="How long store outages are retried before a 503."
+    )
+    store_timeout_ms: int = Field(default=5000, gt=0)
+    shutdown_grace_seconds: float = Field(default=30.0, ge=0)
+    log_level: str = "INFO"
+
+    @cached_property
+    def reply_channel_pattern(self) -> re.Pattern[str]:
+        """The compiled allow-list."""
+        return re.compile(self.reply_channel_allow)
+
+    def request_topic(self, operation: Operation) -> str:
+        """`{prefix}.customerManagement.v5.{op}Customer.commandRequest`."""
+        return f"{self.topic_prefix}.customerManagement.v5.{operation}Customer.commandRequest"
+
+    def reply_topic(self, operation: Operation) -> str:
+        """The operation's default reply topic."""
+        return f"{self.topic_prefix}.customerManagement.v5.{operation}Customer.commandReply"
+
+    @property
+    def notification_topic(self) -> str:
+        """Where the four customer events are published."""
+        return f"{self.topic_prefix}.customerManagement.v5.customer.notificationEvent"
+
+    @property
+    def topic_ref(self) -> str:
+        """`topicRef` of every customer: its retrieve topic on the first bootstrap host."""
+        first = self.kafka_bootstrap_servers.split(",")[0].strip()
+        host = urlsplit(f"//{first}").hostname or first
+        return f"kafka://{host}/{self.request_topic(Operation.RETRIEVE)}"
+
+    def customer_href(self, customer_id: str) -> str:
+        """`{hrefBase}/tmf-api/customerManagement/v5/customer/{id}`."""
+        return f"{self.href_base.rstrip('/')}/tmf-api/customerManagement/v5/customer/{customer_id}"
