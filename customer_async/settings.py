@@ -38,6 +38,13 @@ class Settings(BaseSettings):
     store_timeout_ms: int = Field(default=5000, gt=0)
     shutdown_grace_seconds: float = Field(default=30.0, ge=0)
     log_level: str = "INFO"
+    create_topics: bool = Field(default=True, description="Create missing topics at start-up.")
+    topic_partitions: int = Field(default=3, gt=0)
+    topic_replication_factor: int = Field(default=1, gt=0)
+    fault_crash_after_write: bool = Field(
+        default=False,
+        description="Test hook: exit between a store write and its publish (crash recovery tests).",
+    )
 
     @cached_property
     def reply_channel_pattern(self) -> re.Pattern[str]:

@@ -1,0 +1,12 @@
+# The service image: the package and its schemas on a slim Python.
+FROM python:3.11-slim
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY customer_async ./customer_async
+COPY schemas ./schemas
+RUN pip install --no-cache-dir . && useradd --system --no-create-home customer-async
+
+USER customer-async
+ENTRYPOINT ["customer-async"]
+CMD ["serve"]

@@ -1,0 +1,1 @@
+"""The Kafka edge: records in, commands out; replies and events in, records out."""

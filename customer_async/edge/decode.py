@@ -1,0 +1,148 @@
+"""Turns a request record into a `Command`, or into a `Rejection` that still knows where to reply.
+
+Every path of the contract's Request section lives here: the correlation id (generated when
+absent), the reply channel and its allow-list, the `Parameters` header (or a JSON-object payload
+for retrieve, list and delete), the size limit, and the JSON value. Decoding never raises.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from customer_async.edge.records import IncomingRecord
+from customer_async.errors import (
+    InvalidJson,
+    PayloadTooLarge,
+    ReplyChannelForbidden,
+    RequestError,
+)
+from customer_async.settings import Settings
+from customer_async.types import JSON, Command, Operation
+
+CORRELATION_ID = "X-Correlation-Id"
+REPLY_CHANNEL = "Reply-Channel"
+PARAMETERS = "Parameters"
+CONTENT_TYPE = "Content-Type"
+
+_PARAMETERS_FROM_PAYLOAD = (Operation.RETRIEVE, Operation.LIST, Operation.DELETE)
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A request refused before any handler ran, with all a reply needs."""
+
+    operation: Operation
+    correlation_id: str
+    request_topic: str
+    reply_channel: str
+    key: str | None
+    error: RequestError
+
+
+class RequestTopics:
+    """Maps request topics to operations, and knows which topics a reply must never go to."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._by_topic = {settings.request_topic(op): op for op in Operation}
+        self._forbidden_replies = {*self._by_topic, settings.notification_topic}
+        self._default_reply = {op: settings.reply_topic(op) for op in Operation}
+        self._allowed = settings.reply_channel_pattern
+        self._max_bytes = settings.max_request_bytes
+
+    @property
+    def topics(self) -> list[str]:
+        """The five request topics."""
+        return list(self._by_topic)
+
+    def operation(self, topic: str) -> Operation | None:
+        """The operation whose request topic this is."""
+        return self._by_topic.get(topic)
+
+    def default_reply(self, operation: Operation) -> str:
+        """The operation's default reply topic."""
+        return self._default_reply[operation]
+
+    def reply_allowed(self, channel: str) -> bool:
+        """Whether a reply may be sent to `channel`."""
+        if channel in self._forbidden_replies:
+            return False
+        return self._allowed.fullmatch(channel) is not None
+
+    def decode(self, record: IncomingRecord) -> Command | Rejection:
+        """The command in `record`, or why it is refused (it never raises)."""
+        operation = self._by_topic[record.topic]
+        headers = _headers(record.headers)
+        correlation_id = headers.get(CORRELATION_ID) or str(uuid.uuid4())
+        key = _text(record.key)
+        default_reply = self._default_reply[operation]
+
+        def reject(error: RequestError, reply_channel: str = default_reply) -> Rejection:
+            return Rejection(operation, correlation_id, record.topic, reply_channel, key, error)
+
+        reply_channel = headers.get(REPLY_CHANNEL) or default_reply
+        if not self.reply_allowed(reply_channel):
+            return reject(ReplyChannelForbidden(f"replies may not go to {reply_channel!r}"))
+        value = record.value or b""
+        if len(value) > self._max_bytes:
+            return reject(
+                PayloadTooLarge(f"the value has {len(value)} bytes; at most {self._max_bytes}"),
+                reply_channel,
+            )
+        try:
+            payload = _json_value(value)
+            parameters = _parameters(headers.get(PARAMETERS), operation, payload)
+        except InvalidJson as error:
+            return reject(error, reply_channel)
+        return Command(
+            operation=operation,
+            correlation_id=correlation_id,
+            request_topic=record.topic,
+            reply_channel=reply_channel,
+            parameters=parameters,
+            content_type=headers.get(CONTENT_TYPE),
+            payload=payload,
+            key=key,
+        )
+
+
+def _text(raw: bytes | None) -> str | None:
+    if raw is None:
+        return None
+    return raw.decode("utf-8", errors="replace")
+
+
+def _headers(raw: Sequence[tuple[str, bytes | None]]) -> dict[str, str]:
+    """Header values as text; the first of a repeated header wins, names compare exactly."""
+    headers: dict[str, str] = {}
+    for name, value in raw:
+        if name not in headers and value is not None:
+            headers[name] = value.decode("utf-8", errors="replace")
+    return headers
+
+
+def _json_value(value: bytes) -> JSON:
+    if not value.strip():
+        return None
+    try:
+        return json.loads(value)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidJson(f"the value is not JSON: {exc}") from exc
+
+
+def _parameters(header: str | None, operation: Operation, payload: JSON) -> Mapping[str, JSON]:
+    if header is not None:
+        try:
+            parameters = json.loads(header)
+        except json.JSONDecodeError as exc:
+            raise InvalidJson(f"the Parameters header is not JSON: {exc}") from exc
+        if not isinstance(parameters, dict):
+            raise InvalidJson("the Parameters header must be a JSON object")
+        return parameters
+    if operation in _PARAMETERS_FROM_PAYLOAD and payload is not None:
+        if not isinstance(payload, dict):
+            raise InvalidJson("without a Parameters header the value must be a JSON object")
+        return payload
+    return {}

@@ -1,0 +1,101 @@
+"""The running service: wires store, handlers, dispatcher and Kafka, and runs the consume loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+
+from customer_async.dispatch import Dispatcher, ReplyAddress, error_reply
+from customer_async.edge.decode import RequestTopics
+from customer_async.edge.kafka import KafkaSink, RequestConsumer, ensure_topics
+from customer_async.edge.records import IncomingRecord
+from customer_async.errors import InternalError
+from customer_async.handlers import HandlerContext, handlers_for
+from customer_async.settings import Settings
+from customer_async.store import CustomerStore
+from customer_async.types import Operation
+
+log = logging.getLogger(__name__)
+
+
+class CustomerService:
+    """One instance of the service; several share the work through the consumer group."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._topics = RequestTopics(settings)
+        self._store = CustomerStore.from_settings(settings)
+        self._sink = KafkaSink(settings)
+        self._consumer = RequestConsumer(settings, self._topics.topics)
+        self._dispatcher = Dispatcher(
+            handlers_for(HandlerContext(settings, self._store)),
+            self._store,
+            self._sink,
+            crash_after_write=settings.fault_crash_after_write,
+        )
+        self.ready = asyncio.Event()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Serve until `stop` is set; the batch in hand is finished and committed first."""
+        if self.settings.create_topics:
+            await ensure_topics(self.settings, self._all_topics())
+        await self._store.ensure_indexes()
+        await self._sink.start()
+        try:
+            recovered = await self._dispatcher.recover()
+            if recovered:
+                log.info("published %d outbox entries left by an earlier run", recovered)
+            await self._consumer.start()
+            try:
+                self.ready.set()
+                log.info("serving %s", ", ".join(self._topics.topics))
+                while not stop.is_set():
+                    records = await self._consumer.poll()
+                    if records:
+                        await self._handle_batch(records)
+                        await self._consumer.commit(records)
+            finally:
+                await self._consumer.stop()
+        finally:
+            await self._sink.stop()
+            await self._store.close()
+
+    def _all_topics(self) -> list[str]:
+        topics = [self.settings.notification_topic]
+        for operation in Operation:
+            topics += [self.settings.request_topic(operation), self.settings.reply_topic(operation)]
+        return topics
+
+    async def _handle_batch(self, records: Sequence[IncomingRecord]) -> None:
+        """Partitions in parallel, each partition's records in order (one customer's in order)."""
+        by_partition: dict[tuple[str, int], list[IncomingRecord]] = defaultdict(list)
+        for record in records:
+            by_partition[(record.topic, record.partition)].append(record)
+        await asyncio.gather(*(self._handle_in_order(rs) for rs in by_partition.values()))
+
+    async def _handle_in_order(self, records: list[IncomingRecord]) -> None:
+        for record in records:
+            await self._handle(record)
+
+    async def _handle(self, record: IncomingRecord) -> None:
+        request = self._topics.decode(record)
+        try:
+            await self._dispatcher.dispatch(request)
+        except Exception:
+            # A bug outside the handlers: the request still gets its one (500) reply.
+            log.exception("request %s/%d@%d failed", record.topic, record.partition, record.offset)
+            operation = self._topics.operation(record.topic) or Operation.RETRIEVE
+            address = ReplyAddress(
+                self._topics.default_reply(operation),
+                request.correlation_id,
+                record.topic,
+                request.key,
+            )
+            await self._sink.deliver(address, error_reply(InternalError()), ())
+
+
+async def serve(settings: Settings, stop: asyncio.Event) -> None:
+    """Run one service instance until `stop` is set."""
+    await CustomerService(settings).run(stop)

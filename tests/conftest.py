@@ -1,0 +1,63 @@
+"""Fixtures shared by the whole suite: real servers, fresh names, a clean environment."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from pymongo import AsyncMongoClient
+
+from customer_async.settings import Settings
+from tests.support.servers import Servers, provide_servers
+
+
+@pytest.fixture(autouse=True)
+def clean_environ() -> Iterator[None]:
+    """Every test starts from the environment the session had and leaves it so."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+@pytest.fixture(scope="session")
+def servers() -> Iterator[Servers]:
+    """The real Kafka broker and MongoDB-protocol store (see tests/support/servers.py)."""
+    try:
+        with provide_servers() as found:
+            yield found
+    except RuntimeError as exc:
+        pytest.fail(f"no real Kafka/MongoDB for the end-to-end tests: {exc}", pytrace=False)
+
+
+@pytest.fixture
+def unique_name() -> str:
+    """A short name no other test uses: a topic prefix and a database name."""
+    return f"t{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def settings(servers: Servers, unique_name: str) -> Settings:
+    """Settings pointing at the real servers, with this test's own topics and database."""
+    return Settings(
+        kafka_bootstrap_servers=servers.kafka_bootstrap_servers,
+        mongodb_uri=servers.mongodb_uri,
+        mongodb_database=unique_name,
+        topic_prefix=unique_name,
+        group_id=f"{unique_name}-service",
+        store_retry_seconds=5.0,
+    )
+
+
+@pytest.fixture
+async def mongo(servers: Servers) -> AsyncIterator[AsyncMongoClient[dict[str, object]]]:
+    """A client of the real store."""
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
+        servers.mongodb_uri, serverSelectionTimeoutMS=10_000
+    )
+    try:
+        yield client
+    finally:
+        await client.close()
