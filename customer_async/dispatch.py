@@ -14,6 +14,7 @@ import logging
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from customer_async.edge.decode import Rejection
@@ -124,9 +125,14 @@ class Dispatcher:
         await self._store.journal(entry.request_key, entry.reply)
         await self._store.settle(customer_id, entry)
 
-    async def recover(self) -> int:
-        """Publish every outbox entry a previous run left behind; returns how many."""
-        pending = await self._store.pending_entries()
+    async def recover(self, written_before: datetime) -> int:
+        """Publish outbox entries older than `written_before`; returns how many.
+
+        A crash between a write and its publish normally heals when the uncommitted request is
+        delivered again; this sweep covers requests that will not come again (expired from the
+        topic), and waits long enough that it rarely races the redelivery.
+        """
+        pending = await self._store.pending_entries(written_before)
         for customer_id, entry in pending:
             await self.publish_pending(customer_id, entry)
         return len(pending)

@@ -9,6 +9,7 @@ so no event is lost or invented and each request is applied once.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from customer_async.types import Command, Document, Event, Reply
@@ -66,6 +67,7 @@ class OutboxEntry:
     reply_channel: str
     reply: Reply
     events: tuple[Event, ...] = ()
+    written_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     raw: Document | None = field(default=None, compare=False)
     """The entry exactly as stored, which is what removing it must match."""
 
@@ -90,6 +92,7 @@ class OutboxEntry:
             "replyChannel": self.reply_channel,
             "reply": reply_to_document(self.reply),
             "events": [event_to_document(e) for e in self.events],
+            "writtenAt": self.written_at,
         }
 
     @classmethod
@@ -102,5 +105,6 @@ class OutboxEntry:
             reply_channel=document["replyChannel"],
             reply=reply_from_document(document["reply"]),
             events=tuple(event_from_document(e) for e in document.get("events", [])),
+            written_at=document["writtenAt"],
             raw=document,
         )

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 
 from customer_async.dispatch import Dispatcher, ReplyAddress, error_reply
 from customer_async.edge.decode import RequestTopics
 from customer_async.edge.kafka import KafkaSink, RequestConsumer, ensure_topics
 from customer_async.edge.records import IncomingRecord
-from customer_async.errors import InternalError
+from customer_async.errors import CustomerAsyncError, InternalError
 from customer_async.handlers import HandlerContext, handlers_for
 from customer_async.settings import Settings
 from customer_async.store import CustomerStore
@@ -43,10 +45,8 @@ class CustomerService:
             await ensure_topics(self.settings, self._all_topics())
         await self._store.ensure_indexes()
         await self._sink.start()
+        sweeper = asyncio.create_task(self._sweep_outbox(stop))
         try:
-            recovered = await self._dispatcher.recover()
-            if recovered:
-                log.info("published %d outbox entries left by an earlier run", recovered)
             await self._consumer.start()
             try:
                 self.ready.set()
@@ -58,9 +58,25 @@ class CustomerService:
                         await self._consumer.commit(records)
             finally:
                 await self._consumer.stop()
+                sweeper.cancel()
+                await asyncio.gather(sweeper, return_exceptions=True)
         finally:
             await self._sink.stop()
             await self._store.close()
+
+    async def _sweep_outbox(self, stop: asyncio.Event) -> None:
+        """Every `outbox_sweep_seconds`, publish entries that redelivery did not heal."""
+        interval = self.settings.outbox_sweep_seconds
+        while not stop.is_set():
+            try:
+                cutoff = datetime.now(UTC) - timedelta(seconds=interval)
+                recovered = await self._dispatcher.recover(cutoff)
+                if recovered:
+                    log.info("published %d outbox entries left by an earlier run", recovered)
+            except CustomerAsyncError as exc:
+                log.warning("outbox sweep failed, will try again: %s", exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), interval)
 
     def _all_topics(self) -> list[str]:
         topics = [self.settings.notification_topic]

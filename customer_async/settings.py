@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     create_topics: bool = Field(default=True, description="Create missing topics at start-up.")
     topic_partitions: int = Field(default=3, gt=0)
     topic_replication_factor: int = Field(default=1, gt=0)
+    outbox_sweep_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="Age after which an unpublished outbox entry is published by the sweep.",
+    )
     fault_crash_after_write: bool = Field(
         default=False,
         description="Test hook: exit between a store write and its publish (crash recovery tests).",

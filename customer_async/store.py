@@ -235,18 +235,25 @@ class CustomerStore:
                 return found["_id"], OutboxEntry.from_document(raw)
         return None
 
-    async def pending_entries(self, limit: int = 1000) -> list[tuple[str, OutboxEntry]]:
-        """Outbox entries still to publish, oldest customer first (recovery after a crash)."""
+    async def pending_entries(
+        self, written_before: datetime, limit: int = 1000
+    ) -> list[tuple[str, OutboxEntry]]:
+        """Outbox entries written before the given time and still unpublished."""
 
         async def run() -> list[Stored]:
             cursor = self._customers.find(
-                {"_outbox.0": {"$exists": True}}, projection={"_outbox": 1}, limit=limit
+                {"_outbox.writtenAt": {"$lt": written_before}},
+                projection={"_outbox": 1},
+                limit=limit,
             )
             return await cursor.to_list()
 
         found = await self._retrying("pending scan", run)
         return [
-            (doc["_id"], OutboxEntry.from_document(raw)) for doc in found for raw in doc["_outbox"]
+            (doc["_id"], entry)
+            for doc in found
+            for entry in map(OutboxEntry.from_document, doc["_outbox"])
+            if entry.written_at < written_before
         ]
 
     async def settle(self, customer_id: str, entry: OutboxEntry) -> None:

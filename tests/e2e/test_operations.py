@@ -26,7 +26,9 @@ async def test_create_assigns_id_href_defaults_and_replies_201(
     body = reply.body
     assert reply.status == 201
     assert body["id"] != "client-id"
-    assert body["href"] == f"http://localhost:8080/tmf-api/customerManagement/v5/customer/{body['id']}"
+    assert (
+        body["href"] == f"http://localhost:8080/tmf-api/customerManagement/v5/customer/{body['id']}"
+    )
     assert body["@type"] == "Customer"
     assert body["status"] == "Created"
     host = settings.kafka_bootstrap_servers.split(",")[0].rsplit(":", 1)[0]
@@ -101,7 +103,9 @@ async def test_list_pages_with_counts(client: ServiceClient) -> None:
     assert reply.headers["X-Total-Count"] == "3"
     assert reply.headers["X-Result-Count"] == "2"
     assert [c["name"] for c in reply.body] == ["Club 0", "Club 1"]
-    rest = await client.call(Operation.LIST, parameters={"offset": 2, "pageLimit": 2, "sort": "name"})
+    rest = await client.call(
+        Operation.LIST, parameters={"offset": 2, "pageLimit": 2, "sort": "name"}
+    )
     assert [c["id"] for c in rest.body] == [ids[2]]
     empty = await client.call(Operation.LIST, parameters={"offset": 10})
     assert empty.status == 200

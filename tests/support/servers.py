@@ -46,9 +46,7 @@ def _host_port(address: str, default_port: int) -> tuple[str, int]:
 def _docker_engine_answers() -> bool:
     if shutil.which("docker") is None:
         return False
-    probe = subprocess.run(
-        ["docker", "info"], capture_output=True, timeout=20, check=False
-    )
+    probe = subprocess.run(["docker", "info"], capture_output=True, timeout=20, check=False)
     return probe.returncode == 0
 
 

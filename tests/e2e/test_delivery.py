@@ -1,0 +1,85 @@
+"""Delivery guarantees: redelivered requests apply once; a crash loses and invents nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from pathlib import Path
+
+import pytest
+
+from customer_async.settings import Settings
+from customer_async.types import Operation
+from tests.e2e.conftest import StartService
+from tests.support.client import ServiceClient
+from tests.support.examples import create_request
+from tests.support.process import start_service_process
+
+pytestmark = pytest.mark.e2e
+
+
+async def test_same_create_twice_is_applied_once_with_the_same_reply(
+    client: ServiceClient, settings: Settings
+) -> None:
+    correlation_id = str(uuid.uuid4())
+    payload = create_request(name=f"Once {correlation_id}")
+    for _ in range(2):
+        await client.send(Operation.CREATE, payload, correlation_id=correlation_id)
+    await client.wait_for(lambda: len(client.replies(correlation_id)) == 2)
+    first, second = client.replies(correlation_id)
+    assert first.status == second.status == 201
+    assert first.body == second.body
+    listed = await client.call(Operation.LIST, parameters={"name": payload["name"]})
+    assert listed.headers["X-Total-Count"] == "1"
+    events = await client.events_for(correlation_id, 1)
+    assert len({e.body["eventId"] for e in events}) == 1
+
+
+async def test_same_patch_twice_is_applied_once(client: ServiceClient) -> None:
+    created = (await client.call(Operation.CREATE, create_request())).body
+    correlation_id = str(uuid.uuid4())
+    patch = [
+        {
+            "op": "add",
+            "path": "/contactMedium/-",
+            "value": {"@type": "EmailContactMedium", "emailAddress": "a@b.c"},
+        }
+    ]
+    for _ in range(2):
+        await client.send(
+            Operation.PATCH, patch, parameters={"id": created["id"]}, correlation_id=correlation_id
+        )
+    await client.wait_for(lambda: len(client.replies(correlation_id)) == 2)
+    first, second = client.replies(correlation_id)
+    assert first.body == second.body
+    fetched = await client.call(Operation.RETRIEVE, parameters={"id": created["id"]})
+    assert len(fetched.body["contactMedium"]) == 3
+
+
+async def test_crash_between_write_and_publish_loses_nothing(
+    settings: Settings, start_service: StartService, tmp_path: Path
+) -> None:
+    crashing = settings.model_copy(update={"fault_crash_after_write": True})
+    process = await start_service_process(crashing, tmp_path / "crashing.log")
+    client = ServiceClient(settings)
+    await client.start()
+    try:
+        correlation_id = await client.send(Operation.CREATE, create_request(name="Crash"))
+        assert correlation_id is not None
+        exit_code = await asyncio.wait_for(process.wait(), 90)
+        assert exit_code == 70, (tmp_path / "crashing.log").read_text()
+        assert client.replies(correlation_id) == []
+
+        await start_service()
+        reply = await client.reply(correlation_id, timeout=60)
+        events = await client.events_for(correlation_id, 1)
+        # Let anything duplicated arrive before counting.
+        follow = await client.call(Operation.LIST, parameters={"name": "Crash"})
+    finally:
+        if process.returncode is None:
+            process.kill()
+        await client.stop()
+    assert reply.status == 201
+    assert [c["id"] for c in follow.body] == [reply.body["id"]]
+    assert len({e.body["eventId"] for e in events}) == 1
+    assert events[0].body["event"]["customer"] == reply.body
