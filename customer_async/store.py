@@ -126,6 +126,9 @@ class CustomerStore:
             await self._customers.create_index(
                 [("_outbox.requestKey", ASCENDING)], name="outbox_request"
             )
+            await self._customers.create_index(
+                [("_createdBy", ASCENDING)], name="created_by_request", unique=True
+            )
             for path in extra:
                 await self._customers.create_index([(path, ASCENDING)], name=f"by_{path}")
 
@@ -162,10 +165,15 @@ class CustomerStore:
         return await self._retrying("find", run)
 
     async def insert(self, resource: Document, shadow: Document, entry: OutboxEntry) -> bool:
-        """Stores a new customer with its outbox entry; False if that id already exists."""
+        """Stores a new customer with its outbox entry.
+
+        False if the same request already created one (or the id is taken): `_createdBy` is
+        unique, so a create sent twice makes one customer however the copies are spread.
+        """
         document = {
             "_id": resource["id"],
             **resource,
+            "_createdBy": entry.request_key,
             "_version": 1,
             "_dt": shadow,
             "_outbox": [entry.to_document()],

@@ -30,9 +30,16 @@ class HandlerContext:
 
 
 async def applied_by_retry(command: Command, context: HandlerContext) -> Reply | None:
-    """The reply of this very request if a retried write had in fact already stored it."""
+    """The reply of this very request if it was already applied.
+
+    A write that lost a race may have lost it to the same request: retried after a dropped
+    connection, or sent twice by a client onto two partitions. Its entry is still pending, or
+    already published and journalled (journal first, then the entry goes).
+    """
     pending = await context.store.pending_for_request(command.request_key)
-    return None if pending is None else pending[1].reply
+    if pending is not None:
+        return pending[1].reply
+    return await context.store.journalled_reply(command.request_key)
 
 
 def customer_id(command: Command) -> str:

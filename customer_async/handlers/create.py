@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 
 from customer_async import events, schemas
-from customer_async.errors import SchemaViolation
-from customer_async.handlers.context import HandlerContext
+from customer_async.errors import InternalError, SchemaViolation
+from customer_async.handlers.context import HandlerContext, applied_by_retry
 from customer_async.outbox import OutboxEntry
 from customer_async.query.fields import parse_fields, select_fields
 from customer_async.settings import Settings
@@ -44,5 +44,9 @@ async def create_customer(command: Command, *, context: HandlerContext) -> Reply
     entry = OutboxEntry.for_command(
         command, reply, (events.customer_created(resource, command.correlation_id),)
     )
-    await context.store.insert(resource, context.shadow(resource), entry)
-    return reply
+    if await context.store.insert(resource, context.shadow(resource), entry):
+        return reply
+    applied = await applied_by_retry(command, context)
+    if applied is None:
+        raise InternalError("the customer could not be stored")
+    return applied

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from customer_async import events, schemas
-from customer_async.errors import CustomerNotFound, InternalError
+from customer_async.errors import CustomerNotFound, InternalError, InvalidPatch
 from customer_async.handlers.context import (
     MAX_WRITE_ATTEMPTS,
     HandlerContext,
@@ -29,6 +29,9 @@ async def patch_customer(command: Command, *, context: HandlerContext) -> Reply:
         if found is None:
             raise CustomerNotFound(f"no customer with id {wanted!r}")
         after = apply_patch(found.resource, command.content_type, command.payload)
+        if "status" in found.resource and "status" not in after:
+            # Every customer has a lifecycle state; a state-change event without one is void.
+            raise InvalidPatch("`status` can be changed but not removed")
         schemas.validate("Customer", after)
         changed = changed_attributes(found.resource, after)
         reply = Reply(200, select_fields(after, fields), key=wanted)
