@@ -13,8 +13,11 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from customer_async import schemas
+from customer_async.errors import SchemaViolation
 from customer_async.settings import Settings
 from customer_async.types import Operation
+from tests.asyncapi_support import header_schema_names, payload_schema_names
 
 REPLY_TIMEOUT = 30.0
 
@@ -57,6 +60,7 @@ class ServiceClient:
         self.events: list[Received] = []
         self._arrived = asyncio.Condition()
         self._reader: asyncio.Task[None] | None = None
+        self.contract_violations: list[str] = []
 
     async def start(self) -> None:
         await self._producer.start()
@@ -65,10 +69,37 @@ class ServiceClient:
         self._reader = asyncio.create_task(self._read())
 
     async def stop(self) -> None:
+        """Stop; fails if any record received broke the schemas asyncapi.yaml declares."""
         if self._reader is not None:
             self._reader.cancel()
         await self._consumer.stop()
         await self._producer.stop()
+        assert not self.contract_violations, "\n".join(self.contract_violations)
+
+    def _check_contract(self, received: Received) -> None:
+        """Validate headers and payload against the schemas asyncapi.yaml names for the channel."""
+        if received.topic == self.settings.notification_topic:
+            declared_by = received.headers.get("eventType", "")
+        else:
+            request = received.headers.get("X-Request-Channel", "")
+            declared_by = request.split(".")[-2] if request.count(".") >= 2 else ""
+        checks: list[tuple[list[str], Any]] = [
+            (header_schema_names(declared_by), received.headers)
+        ]
+        if received.value:
+            checks.append((payload_schema_names(declared_by), received.body))
+        for names, instance in checks:
+            errors = []
+            for name in names:
+                try:
+                    schemas.validate(name, instance)
+                    break
+                except SchemaViolation as exc:
+                    errors.append(f"{name}: {exc.message}")
+            else:
+                self.contract_violations.append(
+                    f"{received.topic} ({declared_by}) matches none of {names}: {errors}"
+                )
 
     async def _read(self) -> None:
         async for record in self._consumer:
@@ -78,6 +109,7 @@ class ServiceClient:
                 headers={k: v.decode() for k, v in record.headers},
                 value=record.value,
             )
+            self._check_contract(received)
             async with self._arrived:
                 if record.topic == self.settings.notification_topic:
                     self.events.append(received)
