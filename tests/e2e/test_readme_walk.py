@@ -1,0 +1,92 @@
+"""The README's walk through the five operations, run exactly as written, on the real stack."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from customer_async.settings import Settings
+from tests.support.client import ServiceClient
+from tests.support.servers import REPO, Servers
+
+pytestmark = pytest.mark.e2e
+
+
+def walk_script() -> str:
+    """The bash block between the README's walk markers."""
+    readme = (REPO / "README.md").read_text()
+    block = re.search(r"<!-- walk:start -->\s*```bash\n(.*?)```\s*<!-- walk:end -->", readme, re.S)
+    assert block is not None, "README.md has no walk block"
+    return block.group(1)
+
+
+def parse_reply(line: str) -> tuple[dict[str, str], str, str]:
+    headers_text, key, value = line.split("\t")
+    headers = {}
+    # Header values may contain commas (JSON); names are known, so split on ",Name:".
+    for part in re.split(r",(?=[A-Za-z-]+:)", headers_text):
+        name, _, text = part.partition(":")
+        headers[name] = text
+    return headers, key, value
+
+
+async def test_readme_walk_runs_and_prints_the_documented_replies(
+    client: ServiceClient, settings: Settings, servers: Servers
+) -> None:
+    kafka_port = servers.kafka_bootstrap_servers.split(",")[0].rsplit(":", 1)[1]
+    env = {
+        **os.environ,
+        "CUSTOMER_ASYNC_TOPIC_PREFIX": settings.topic_prefix,
+        "CUSTOMER_ASYNC_STACK_KAFKA_PORT": kafka_port,
+    }
+    install = await asyncio.create_subprocess_exec(str(REPO / "scripts" / "stack"), "install")
+    assert await install.wait() == 0
+    walk = await asyncio.create_subprocess_exec(
+        "bash",
+        "-euo",
+        "pipefail",
+        "-c",
+        walk_script(),
+        cwd=REPO,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    stdout, stderr = await asyncio.wait_for(walk.communicate(), 240)
+    assert walk.returncode == 0, stderr.decode()[-3000:]
+
+    lines = [line for line in stdout.decode().splitlines() if line.strip()]
+    replies = [parse_reply(line) for line in lines]
+    statuses = [headers["Status-Code"] for headers, _, _ in replies]
+    assert statuses == ["201", "200", "200", "200", "204"]
+    assert [h["X-Correlation-Id"] for h, _, _ in replies] == [f"walk-{n}" for n in range(1, 6)]
+
+    created = json.loads(replies[0][2])
+    customer_id = created["id"]
+    assert replies[0][1] == customer_id
+    assert created["status"] == "Created"
+    assert json.loads(replies[1][2]) == {
+        "id": customer_id,
+        "href": created["href"],
+        "@type": "Customer",
+        "name": "Moon Football Club",
+        "status": "Created",
+    }
+    listed_headers, _, listed = replies[2]
+    assert listed_headers["X-Total-Count"] == "1"
+    assert [c["id"] for c in json.loads(listed)] == [customer_id]
+    patched = json.loads(replies[3][2])
+    assert (patched["name"], patched["status"]) == ("Sun Football Club", "Approved")
+    assert replies[4][1:] == (customer_id, "null")  # 204: no value
+
+    await client.wait_for(lambda: len([e for e in client.events if e.key == customer_id]) >= 4)
+    kinds = [e.headers["eventType"] for e in client.events if e.key == customer_id]
+    assert kinds[0] == "CustomerCreateEvent"
+    assert set(kinds[1:3]) == {"CustomerStateChangeEvent", "CustomerAttributeValueChangeEvent"}
+    assert kinds[3] == "CustomerDeleteEvent"
+    Path("/tmp/walk-created").unlink(missing_ok=True)
