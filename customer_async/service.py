@@ -13,7 +13,7 @@ from customer_async.dispatch import Dispatcher, ReplyAddress, error_reply
 from customer_async.edge.decode import RequestTopics
 from customer_async.edge.kafka import KafkaSink, RequestConsumer, ensure_topics
 from customer_async.edge.records import IncomingRecord
-from customer_async.errors import CustomerAsyncError, InternalError
+from customer_async.errors import CustomerAsyncError, InternalError, StoreUnavailable
 from customer_async.handlers import HandlerContext, handlers_for
 from customer_async.settings import Settings
 from customer_async.store import CustomerStore
@@ -43,7 +43,7 @@ class CustomerService:
         """Serve until `stop` is set; the batch in hand is finished and committed first."""
         if self.settings.create_topics:
             await ensure_topics(self.settings, self._all_topics())
-        await self._store.ensure_indexes()
+        await self._ensure_indexes()
         await self._sink.start()
         sweeper = asyncio.create_task(self._sweep_outbox(stop))
         try:
@@ -63,6 +63,15 @@ class CustomerService:
         finally:
             await self._sink.stop()
             await self._store.close()
+
+    async def _ensure_indexes(self) -> None:
+        """Indexes before serving; a store that is down at start-up is waited for."""
+        while True:
+            try:
+                await self._store.ensure_indexes()
+                return
+            except StoreUnavailable as exc:
+                log.warning("store unavailable at start-up, waiting: %s", exc)
 
     async def _sweep_outbox(self, stop: asyncio.Event) -> None:
         """Every `outbox_sweep_seconds`, publish entries that redelivery did not heal."""

@@ -87,7 +87,8 @@ async def test_missing_or_malformed_id_is_400(
     for operation in (Operation.RETRIEVE, Operation.DELETE, Operation.PATCH):
         reply = await client.call(operation, parameters=parameters)
         assert reply.status == 400, (operation, reply.body)
-        assert reply.body["code"] and reply.body["reason"]
+        assert reply.body["code"]
+        assert reply.body["reason"]
 
 
 async def test_numeric_id_is_compared_as_a_string(client: ServiceClient) -> None:

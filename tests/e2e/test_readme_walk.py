@@ -6,7 +6,6 @@ import asyncio
 import json
 import os
 import re
-from pathlib import Path
 
 import pytest
 
@@ -89,4 +88,3 @@ async def test_readme_walk_runs_and_prints_the_documented_replies(
     assert kinds[0] == "CustomerCreateEvent"
     assert set(kinds[1:3]) == {"CustomerStateChangeEvent", "CustomerAttributeValueChangeEvent"}
     assert kinds[3] == "CustomerDeleteEvent"
-    Path("/tmp/walk-created").unlink(missing_ok=True)

@@ -83,9 +83,7 @@ class ServiceClient:
         else:
             request = received.headers.get("X-Request-Channel", "")
             declared_by = request.split(".")[-2] if request.count(".") >= 2 else ""
-        checks: list[tuple[list[str], Any]] = [
-            (header_schema_names(declared_by), received.headers)
-        ]
+        checks: list[tuple[list[str], Any]] = [(header_schema_names(declared_by), received.headers)]
         if received.value:
             checks.append((payload_schema_names(declared_by), received.body))
         for names, instance in checks:

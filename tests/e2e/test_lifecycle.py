@@ -1,0 +1,71 @@
+"""The service process: clean shutdown on signals, and 503 when the store stays away."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from pathlib import Path
+
+import pytest
+
+from customer_async.settings import Settings
+from customer_async.types import Operation
+from tests.e2e.conftest import StartService
+from tests.support.client import ServiceClient
+from tests.support.examples import create_request
+from tests.support.ferretdb import PrivateFerretDB
+from tests.support.process import start_service_process
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+async def test_signal_stops_the_service_cleanly_after_serving(
+    settings: Settings, tmp_path: Path, sig: signal.Signals
+) -> None:
+    log = tmp_path / "service.log"
+    process = await start_service_process(settings, log)
+    client = ServiceClient(settings)
+    await client.start()
+    try:
+        reply = await client.call(
+            Operation.CREATE,
+            create_request(),
+        )
+        assert reply.status == 201
+        process.send_signal(sig)
+        exit_code = await asyncio.wait_for(process.wait(), 60)
+    finally:
+        if process.returncode is None:
+            process.kill()
+        await client.stop()
+    assert exit_code == 0, log.read_text()[-3000:]
+    assert "Traceback" not in log.read_text()
+
+
+async def test_store_outage_gets_503_and_service_recovers(
+    start_service: StartService, settings: Settings, tmp_path: Path
+) -> None:
+    """The store goes away: after the retry budget a TMF 503; when it is back, service resumes."""
+    store = PrivateFerretDB(tmp_path / "ferretdb")
+    await store.start()
+    client = ServiceClient(settings)
+    try:
+        await start_service(mongodb_uri=store.uri, store_retry_seconds=1.0, store_timeout_ms=300)
+        await client.start()
+        before = await client.call(Operation.CREATE, create_request())
+        await store.stop()
+        during = await client.call(Operation.CREATE, create_request())
+        lookup = await client.call(Operation.RETRIEVE, parameters={"id": before.body["id"]})
+        await store.start()
+        after = await client.call(Operation.RETRIEVE, parameters={"id": before.body["id"]})
+    finally:
+        await client.stop()
+        await store.stop()
+    assert before.status == 201
+    for reply in (during, lookup):
+        assert reply.status == 503
+        assert reply.body["@type"] == "Error"
+        assert reply.body["status"] == "503"
+    assert after.status == 200
+    assert after.body == before.body
