@@ -16,11 +16,12 @@ from tests.support.servers import REPO, Servers
 pytestmark = pytest.mark.e2e
 
 
-def walk_script() -> str:
-    """The bash block between the README's walk markers."""
+def readme_block(name: str) -> str:
+    """The bash block between the README's `<!-- name:start -->` and `<!-- name:end -->`."""
     readme = (REPO / "README.md").read_text()
-    block = re.search(r"<!-- walk:start -->\s*```bash\n(.*?)```\s*<!-- walk:end -->", readme, re.S)
-    assert block is not None, "README.md has no walk block"
+    pattern = rf"<!-- {name}:start -->\s*```bash\n(.*?)```\s*<!-- {name}:end -->"
+    block = re.search(pattern, readme, re.S)
+    assert block is not None, f"README.md has no {name} block"
     return block.group(1)
 
 
@@ -34,7 +35,7 @@ def parse_reply(line: str) -> tuple[dict[str, str], str, str]:
     return headers, key, value
 
 
-async def test_readme_walk_runs_and_prints_the_documented_replies(
+async def test_readme_walk_and_examples_run_and_print_the_documented_replies(
     client: ServiceClient, settings: Settings, servers: Servers
 ) -> None:
     kafka_port = servers.kafka_bootstrap_servers.split(",")[0].rsplit(":", 1)[1]
@@ -50,7 +51,7 @@ async def test_readme_walk_runs_and_prints_the_documented_replies(
         "-euo",
         "pipefail",
         "-c",
-        walk_script(),
+        readme_block("walk") + readme_block("examples"),
         cwd=REPO,
         env=env,
         stdout=asyncio.subprocess.PIPE,
@@ -62,8 +63,11 @@ async def test_readme_walk_runs_and_prints_the_documented_replies(
     lines = [line for line in stdout.decode().splitlines() if line.strip()]
     replies = [parse_reply(line) for line in lines]
     statuses = [headers["Status-Code"] for headers, _, _ in replies]
-    assert statuses == ["201", "200", "200", "200", "204"]
-    assert [h["X-Correlation-Id"] for h, _, _ in replies] == [f"walk-{n}" for n in range(1, 6)]
+    assert statuses == ["201", "200", "200", "200", "204", "201", "200", "200", "200", "200"]
+    assert [h["X-Correlation-Id"] for h, _, _ in replies] == [
+        *(f"walk-{n}" for n in range(1, 6)),
+        *(f"ex-{n}" for n in range(1, 6)),
+    ]
 
     created = json.loads(replies[0][2])
     customer_id = created["id"]
@@ -82,6 +86,23 @@ async def test_readme_walk_runs_and_prints_the_documented_replies(
     patched = json.loads(replies[3][2])
     assert (patched["name"], patched["status"]) == ("Sun Football Club", "Approved")
     assert replies[4][1:] == (customer_id, "null")  # 204: no value
+
+    example = json.loads(replies[5][2])
+    listed_headers, _, listed = replies[6]
+    assert listed_headers["X-Total-Count"] == "1"
+    assert json.loads(listed) == [
+        {"id": example["id"], "href": example["href"], "@type": "Customer", "name": example["name"]}
+    ]
+    merged = json.loads(replies[7][2])
+    assert "validFor" not in merged
+    assert json.loads(replies[8][2])["name"] == "Sun Football Club"
+    queried = json.loads(replies[9][2])
+    assert [m["preferred"] for m in queried["contactMedium"]] == [True, True]
+    assert {**queried, "contactMedium": None} == {
+        **merged,
+        "name": "Sun Football Club",
+        "contactMedium": None,
+    }
 
     await client.wait_for(lambda: len([e for e in client.events if e.key == customer_id]) >= 4)
     kinds = [e.headers["eventType"] for e in client.events if e.key == customer_id]
