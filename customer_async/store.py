@@ -28,11 +28,12 @@ from pymongo.errors import (
     ConnectionFailure,
     DuplicateKeyError,
     NetworkTimeout,
+    OperationFailure,
     PyMongoError,
     ServerSelectionTimeoutError,
 )
 
-from customer_async.errors import InternalError, StoreUnavailable
+from customer_async.errors import FilterParseError, InternalError, StoreUnavailable
 from customer_async.outbox import OutboxEntry, reply_from_document, reply_to_document
 from customer_async.settings import Settings
 from customer_async.types import Document, Reply
@@ -44,6 +45,7 @@ Stored = dict[str, Any]
 
 INTERNAL_PREFIX = "_"
 _RETRIABLE = (ConnectionFailure, NetworkTimeout, ServerSelectionTimeoutError)
+_INVALID_REGEX = 51091  # MongoDB's (and FerretDB's) code for a regular expression it cannot run
 _NOT_DELETED: Document = {"_deleted": {"$ne": True}}
 
 FILTER_INDEXES = (
@@ -158,7 +160,13 @@ class CustomerStore:
             cursor = self._customers.find(
                 live, projection=projection, sort=list(sort), skip=offset, limit=limit
             )
-            items = [to_resource(doc) for doc in await cursor.to_list()]
+            try:
+                items = [to_resource(doc) for doc in await cursor.to_list()]
+            except OperationFailure as exc:
+                if exc.code != _INVALID_REGEX:
+                    raise
+                # Python's `re` accepted it, the store's dialect (PCRE, RE2) did not.
+                raise FilterParseError(f"the store refused a regular expression: {exc}") from exc
             total = await self._customers.count_documents(live)
             return Page(items, total)
 

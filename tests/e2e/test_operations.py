@@ -192,3 +192,11 @@ async def test_delete_replies_204_then_404(client: ServiceClient) -> None:
     assert gone.status == 404
     again = await client.call(Operation.DELETE, parameters={"id": created["id"]})
     assert again.status == 404
+
+
+async def test_regex_the_store_cannot_run_is_400(client: ServiceClient) -> None:
+    """A lookahead is valid Python `re` but not every store's dialect: 400, never 500."""
+    reply = await client.call(Operation.LIST, parameters={"name.regex": "(?=M)Moon"})
+    assert reply.status in (200, 400)
+    if reply.status == 400:
+        assert "regular expression" in reply.body["message"]
