@@ -3,8 +3,7 @@
 Nothing is read at import. A `SchemaRegistry` loads every `*.schema.json` on first use, compiles
 each validator once, and answers three questions: does this document validate (`validate`), which
 attribute paths does the Customer have and of what type (`attribute_types`), and where do the
-schemas live (`schema_directory`). `check_attribute_names` guards the store from keys it cannot
-hold or would read as operators. jsonschema's errors become `SchemaViolation` here, never leaking.
+schemas live (`schema_directory`). jsonschema's errors become `SchemaViolation` here, never leaking.
 """
 
 from __future__ import annotations
@@ -26,7 +25,7 @@ from referencing import Registry
 from referencing.exceptions import Unresolvable
 from referencing.jsonschema import DRAFT202012
 
-from customer_async.errors import InternalError, InvalidAttributeName, SchemaViolation
+from customer_async.errors import InternalError, SchemaViolation
 from customer_async.types import JSON
 
 SCHEMA_BASE_URI = "https://customer-async.example/schemas/"
@@ -54,7 +53,6 @@ _PYTHON_TO_JSON: tuple[tuple[type, str], ...] = (
     (dict, "object"),
 )
 _JSON_TYPES = frozenset({"string", "integer", "number", "boolean", "object", "array"})
-_FORBIDDEN_KEY_START = ("$", "_")
 _MAX_ATTRIBUTE_DEPTH = 16  # far deeper than the Customer model; only a recursive schema gets there
 
 
@@ -354,28 +352,3 @@ def validate(schema_name: str, instance: JSON) -> None:
 def attribute_types() -> Mapping[str, AttributeType]:
     """Every dotted attribute path of the Customer and its type (see `SchemaRegistry`)."""
     return default_registry().attribute_types("Customer")
-
-
-def check_attribute_names(doc: JSON) -> None:
-    """Refuse a client document whose object keys the store cannot hold safely.
-
-    A key starting with `$` (an operator to MongoDB) or `_` (reserved for bookkeeping), or
-    containing `.` (a path separator) or a NUL character, raises `InvalidAttributeName` naming
-    its JSON path. Keys like `@type` are fine.
-    """
-    pending: list[tuple[tuple[str | int, ...], JSON]] = [((), doc)]
-    while pending:  # iterative, so a deeply nested document cannot exhaust the stack
-        path, value = pending.pop()
-        if isinstance(value, dict):
-            for key in value:
-                name = str(key)
-                if name.startswith(_FORBIDDEN_KEY_START) or "." in name or "\x00" in name:
-                    raise InvalidAttributeName(
-                        f"{json_path((*path, name))}: attribute name {name!r} must not start "
-                        "with '$' or '_' or contain '.' or NUL"
-                    )
-            pending.extend(((*path, str(key)), child) for key, child in reversed(value.items()))
-        elif isinstance(value, list):
-            pending.extend(
-                ((*path, index), child) for index, child in reversed(list(enumerate(value)))
-            )

@@ -14,7 +14,6 @@ from customer_async import schemas
 from customer_async.errors import (
     CustomerNotFound,
     InternalError,
-    InvalidAttributeName,
     SchemaViolation,
 )
 from customer_async.schemas import SchemaRegistry
@@ -713,42 +712,6 @@ def test_broken_schema_file_is_an_internal_error(tmp_path: Path) -> None:
 def test_validators_are_compiled_once() -> None:
     registry = SchemaRegistry()
     assert registry.validator("Customer") is registry.validator("Customer")
-
-
-@pytest.mark.parametrize(
-    ("doc", "path"),
-    [
-        ({"$where": "1"}, "$['$where']"),
-        ({"_id": "1"}, "$._id"),
-        ({"a.b": 1}, "$['a.b']"),
-        ({"contactMedium": [{"@type": "X", "$set": {}}]}, "$.contactMedium[0]['$set']"),
-        (
-            {"characteristic": [{"value": {"deep": [{}, {"x": {"_secret": 1}}]}}]},
-            "$.characteristic[0].value.deep[1].x._secret",
-        ),
-        ([{"ok": {"bad.key": None}}], "$[0].ok['bad.key']"),
-        ({"nul\x00key": 1}, "$['nul\x00key']"),
-    ],
-)
-def test_invalid_attribute_names_are_refused_with_their_path(doc: Any, path: str) -> None:
-    with pytest.raises(InvalidAttributeName) as caught:
-        schemas.check_attribute_names(doc)
-    assert caught.value.message.startswith(f"{path}: ")
-
-
-def test_allowed_attribute_names_pass() -> None:
-    schemas.check_attribute_names(SEED_RESOURCE)
-    schemas.check_attribute_names(
-        {"@type": "VipCustomer", "snake_case": 1, "price$": 2, "note": "$ and . in values", "": 3}
-    )
-
-
-def test_deeply_nested_document_is_checked_without_recursion() -> None:
-    doc: Any = {"$deep": 1}
-    for _ in range(5_000):
-        doc = {"a": [doc]}
-    with pytest.raises(InvalidAttributeName):
-        schemas.check_attribute_names(doc)
 
 
 @pytest.mark.parametrize(

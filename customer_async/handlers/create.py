@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from customer_async import events, schemas
+from customer_async.attribute_names import check_document_names
 from customer_async.errors import InternalError, SchemaViolation
 from customer_async.handlers.context import HandlerContext, applied_by_retry
 from customer_async.outbox import OutboxEntry
@@ -35,7 +36,7 @@ async def create_customer(command: Command, *, context: HandlerContext) -> Reply
     if not isinstance(payload, dict):
         raise SchemaViolation("$: the value must be a Customer JSON object")
     fields = parse_fields(command.parameters.get("fields"))
-    schemas.check_attribute_names(payload)
+    check_document_names(payload)
     schemas.validate("Customer_FVO", payload)
     customer_id = str(uuid.uuid4())
     resource = new_customer(payload, customer_id, context.settings)

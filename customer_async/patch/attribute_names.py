@@ -1,8 +1,6 @@
-"""Which attribute names a patch may write, and the check of every name a patch payload holds.
+"""Every attribute name a patch payload holds, checked against the one naming rule.
 
-A name must not start with `$` (a MongoDB operator) or `_` (the store's own bookkeeping, such as
-`_id`), nor contain `.` (MongoDB's path separator) or NUL (not allowed in a BSON key). Such names
-could reach into, or break, how the store keeps a customer, so the patch is refused
+The rule is `customer_async.attribute_names`; a patch breaking it is refused
 (`InvalidAttributeName`, 400) before anything is applied.
 
 What is checked:
@@ -18,20 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from customer_async.errors import InvalidAttributeName, InvalidPatch
+from customer_async.attribute_names import check_attribute_name
+from customer_async.errors import InvalidPatch
 from customer_async.patch.media_types import PatchFormat
 from customer_async.patch.query import parse_query_path
 from customer_async.types import JSON
-
-
-def check_attribute_name(name: str) -> None:
-    """Raise `InvalidAttributeName` if a patch may not write an attribute called `name`."""
-    if name[:1] in ("$", "_"):
-        raise InvalidAttributeName(f"attribute name {name!r} must not start with '$' or '_'")
-    if "." in name:
-        raise InvalidAttributeName(f"attribute name {name!r} must not contain '.'")
-    if "\x00" in name:
-        raise InvalidAttributeName(f"attribute name {name!r} must not contain NUL")
 
 
 def check_patch_names(patch_format: PatchFormat, payload: JSON) -> None:
