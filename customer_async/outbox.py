@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from customer_async import events
 from customer_async.types import Command, Document, Event, Reply
 
 
@@ -70,6 +71,11 @@ class OutboxEntry:
     written_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     raw: Document | None = field(default=None, compare=False)
     """The entry exactly as stored, which is what removing it must match."""
+
+    @property
+    def removes_customer(self) -> bool:
+        """Whether this entry is a delete's: once published, the tombstone can go."""
+        return any(event.event_type == events.DELETE for event in self.events)
 
     @classmethod
     def for_command(cls, command: Command, reply: Reply, events: tuple[Event, ...]) -> OutboxEntry:

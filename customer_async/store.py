@@ -9,6 +9,7 @@ event is out). A second collection, the journal, keeps the reply of every applie
 Only single-document atomic writes, unique indexes, findAndModify and simple
 find/sort/skip/limit/count are used: what MongoDB and FerretDB both do
 (tests/infrastructure/test_store_capabilities.py proves each on the server under test).
+FerretDB v1 lacks `$pull` by condition and findAndModify with a projection; neither is used.
 """
 
 from __future__ import annotations
@@ -280,9 +281,10 @@ class CustomerStore:
 
         async def run() -> None:
             await self._customers.update_one({"_id": customer_id}, {"$pull": {"_outbox": raw}})
-            await self._customers.delete_one(
-                {"_id": customer_id, "_deleted": True, "_outbox": {"$size": 0}}
-            )
+            if entry.removes_customer:
+                await self._customers.delete_one(
+                    {"_id": customer_id, "_deleted": True, "_outbox": {"$size": 0}}
+                )
 
         await self._retrying("settle", run)
 
