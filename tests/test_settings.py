@@ -1,0 +1,56 @@
+"""Configuration from the CUSTOMER_ASYNC_* environment, and the names derived from it."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from pydantic import ValidationError
+
+from customer_async.settings import Settings
+from customer_async.types import Operation
+
+
+def test_defaults_are_the_contracts() -> None:
+    for name in list(os.environ):
+        if name.startswith("CUSTOMER_ASYNC_"):
+            del os.environ[name]
+    settings = Settings()
+    assert settings.kafka_bootstrap_servers == "localhost:9092"
+    assert settings.topic_prefix == "tmf"
+    assert settings.mongodb_uri == "mongodb://localhost:27017"
+    assert settings.mongodb_database == "customer_management"
+    assert settings.href_base == "http://localhost:8080"
+    assert settings.group_id == "customer-async"
+    assert settings.max_request_bytes == 1024 * 1024
+    assert (settings.default_limit, settings.max_limit) == (100, 1000)
+
+
+def test_environment_overrides_and_topic_names_follow_the_prefix() -> None:
+    os.environ["CUSTOMER_ASYNC_TOPIC_PREFIX"] = "acme"
+    os.environ["CUSTOMER_ASYNC_KAFKA_BOOTSTRAP_SERVERS"] = "k1.example:9093,k2:9093"
+    settings = Settings()
+    assert settings.request_topic(Operation.PATCH) == (
+        "acme.customerManagement.v5.patchCustomer.commandRequest"
+    )
+    assert (
+        settings.reply_topic(Operation.LIST)
+        == "acme.customerManagement.v5.listCustomer.commandReply"
+    )
+    assert settings.notification_topic == "acme.customerManagement.v5.customer.notificationEvent"
+    assert settings.topic_ref == (
+        "kafka://k1.example/acme.customerManagement.v5.retrieveCustomer.commandRequest"
+    )
+
+
+def test_href_joins_the_base_without_a_double_slash() -> None:
+    settings = Settings(href_base="https://api.example/")
+    assert settings.customer_href("42") == (
+        "https://api.example/tmf-api/customerManagement/v5/customer/42"
+    )
+
+
+def test_nonsense_limits_are_refused() -> None:
+    os.environ["CUSTOMER_ASYNC_MAX_REQUEST_BYTES"] = "0"
+    with pytest.raises(ValidationError):
+        Settings()
