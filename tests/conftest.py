@@ -10,7 +10,7 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from customer_async.settings import Settings
-from tests.support.servers import Servers, provide_servers
+from tests.support.servers import Servers, provide_servers, remove_test_data
 
 
 @pytest.fixture(autouse=True)
@@ -39,9 +39,12 @@ def unique_name() -> str:
 
 
 @pytest.fixture
-def settings(servers: Servers, unique_name: str) -> Settings:
-    """Settings pointing at the real servers, with this test's own topics and database."""
-    return Settings(
+async def settings(servers: Servers, unique_name: str) -> AsyncIterator[Settings]:
+    """Settings pointing at the real servers, with this test's own topics and database.
+
+    Both are removed afterwards, so a long-lived local broker does not pile up partitions.
+    """
+    yield Settings(
         kafka_bootstrap_servers=servers.kafka_bootstrap_servers,
         mongodb_uri=servers.mongodb_uri,
         mongodb_database=unique_name,
@@ -49,6 +52,7 @@ def settings(servers: Servers, unique_name: str) -> Settings:
         group_id=f"{unique_name}-service",
         store_retry_seconds=5.0,
     )
+    await remove_test_data(servers, unique_name)
 
 
 @pytest.fixture

@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from aiokafka.admin import AIOKafkaAdminClient
+from pymongo import AsyncMongoClient
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -99,3 +102,20 @@ def provide_servers() -> Iterator[Servers]:
             yield servers
     else:
         yield _from_native_stack()
+
+
+async def remove_test_data(servers: Servers, name: str) -> None:
+    """Deletes the topics whose names start with `name.` and drops the database `name`."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=servers.kafka_bootstrap_servers)
+    await admin.start()
+    try:
+        topics = [t for t in await admin.list_topics() if t.startswith(f"{name}.")]
+        if topics:
+            await admin.delete_topics(topics)
+    finally:
+        await admin.close()
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(servers.mongodb_uri)
+    try:
+        await client.drop_database(name)
+    finally:
+        await client.close()
