@@ -40,7 +40,7 @@ OPERATORS: Final = frozenset({"eq", "ne", "gt", "gte", "lt", "lte", "regex"})
 """Operator segments a filter key may end in; without one the operator is `eq`."""
 
 EMITTED_OPERATORS: Final = frozenset(
-    {"$and", "$or", "$eq", "$ne", "$in", "$nin", "$gt", "$gte", "$lt", "$lte", "$regex"}
+    {"$and", "$or", "$nor", "$eq", "$in", "$gt", "$gte", "$lt", "$lte", "$regex"}
 )
 """Every MongoDB operator `build_filter` can put in its output, and no other."""
 
@@ -221,7 +221,10 @@ def _mongo_condition(field: str, operator: str, values: list[Value]) -> Document
     if operator == "eq":
         return {field: {"$eq": values[0]} if len(values) == 1 else {"$in": values}}
     if operator == "ne":
-        return {field: {"$ne": values[0]} if len(values) == 1 else {"$nin": values}}
+        # `$nor` of the equality, not `$ne`/`$nin`: FerretDB v1 tests those per array element
+        # when the path crosses an array of objects; `$nor` means "no reached value equals"
+        # on every server.
+        return {"$nor": [_mongo_condition(field, "eq", values)]}
     mongo_operator = f"${operator}"
     if len(values) == 1:
         return {field: {mongo_operator: values[0]}}

@@ -34,6 +34,8 @@ def find_matches(doc: Mapping[str, Any], query: Mapping[str, Any]) -> bool:
             ok = all(find_matches(doc, part) for part in condition)
         elif key == "$or":
             ok = any(find_matches(doc, part) for part in condition)
+        elif key == "$nor":
+            ok = not any(find_matches(doc, part) for part in condition)
         else:
             ok = all(_field_matches(doc, key, op, arg) for op, arg in condition.items())
         if not ok:

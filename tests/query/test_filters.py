@@ -59,14 +59,14 @@ def operators_in(value: Any) -> Iterator[str]:
     [
         ("name", {"name": {"$eq": "Ann"}}),
         ("name.eq", {"name": {"$eq": "Ann"}}),
-        ("name.ne", {"name": {"$ne": "Ann"}}),
+        ("name.ne", {"$nor": [{"name": {"$eq": "Ann"}}]}),
         ("name.gt", {"name": {"$gt": "Ann"}}),
         ("name.gte", {"name": {"$gte": "Ann"}}),
         ("name.lt", {"name": {"$lt": "Ann"}}),
         ("name.lte", {"name": {"$lte": "Ann"}}),
         ("name.regex", {"name": {"$regex": "Ann"}}),
         ("contactMedium.city", {"contactMedium.city": {"$eq": "Ann"}}),
-        ("engagedParty.id.ne", {"engagedParty.id": {"$ne": "Ann"}}),
+        ("engagedParty.id.ne", {"$nor": [{"engagedParty.id": {"$eq": "Ann"}}]}),
     ],
 )
 def test_each_operator_has_its_mongo_operator(key: str, expected: dict[str, Any]) -> None:
@@ -79,8 +79,8 @@ def test_each_operator_has_its_mongo_operator(key: str, expected: dict[str, Any]
         ({"name": "Ann,Bob"}, {"name": {"$in": ["Ann", "Bob"]}}),
         ({"name": ["Ann", "Bob"]}, {"name": {"$in": ["Ann", "Bob"]}}),
         ({"name.eq": ["Ann"]}, {"name": {"$eq": "Ann"}}),
-        ({"name.ne": "Ann,Bob"}, {"name": {"$nin": ["Ann", "Bob"]}}),
-        ({"name.ne": ["Ann", "Bob"]}, {"name": {"$nin": ["Ann", "Bob"]}}),
+        ({"name.ne": "Ann,Bob"}, {"$nor": [{"name": {"$in": ["Ann", "Bob"]}}]}),
+        ({"name.ne": ["Ann", "Bob"]}, {"$nor": [{"name": {"$in": ["Ann", "Bob"]}}]}),
         (
             {"creditProfile.creditScore.gt": "1,2"},
             {
@@ -300,7 +300,7 @@ def test_regex_length_bound_is_inclusive() -> None:
     [
         ({"name": "$where"}, {"name": {"$eq": "$where"}}),
         ({"name": "$ne,$gt"}, {"name": {"$in": ["$ne", "$gt"]}}),
-        ({"name.ne": "$exists"}, {"name": {"$ne": "$exists"}}),
+        ({"name.ne": "$exists"}, {"$nor": [{"name": {"$eq": "$exists"}}]}),
         ({"name.regex": "^\\$where"}, {"name": {"$regex": "^\\$where"}}),
         ({"contactMedium.city.gt": '{"$gt": ""}'}, {"contactMedium.city": {"$gt": '{"$gt": ""}'}}),
     ],
