@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from customer_async.customer_ids import command_customer_id
 from customer_async.edge.decode import Rejection
 from customer_async.errors import CustomerAsyncError, InternalError
 from customer_async.outbox import OutboxEntry
@@ -101,20 +102,24 @@ class Dispatcher:
         if journalled is not None:
             await self._sink.deliver(address, journalled, ())
             return
-        pending = await self._store.pending_for_request(command.request_key)
-        if pending is None:
-            reply = await self._run(command)
-            pending = await self._store.pending_for_request(command.request_key)
-            if pending is None:
-                # Nothing was written: an error or a no-op patch.
-                await self._sink.deliver(address, reply, ())
-                if reply.status < 500:
-                    await self._store.journal(command.request_key, reply)
+        target = command_customer_id(command)
+        if target is not None:
+            pending = await self._store.pending(target, command.request_key)
+            if pending is not None:
+                await self.publish_pending(target, pending)
                 return
-            if self._crash_after_write:
-                log.critical("test fault: exiting between the store write and the publish")
-                os._exit(70)
-        await self.publish_pending(*pending)
+        reply = await self._run(command)
+        written = None if target is None else await self._store.pending(target, command.request_key)
+        if target is None or written is None:
+            # Nothing was written: an error or a no-op patch.
+            await self._sink.deliver(address, reply, ())
+            if reply.status < 500:
+                await self._store.journal(command.request_key, reply)
+            return
+        if self._crash_after_write:
+            log.critical("test fault: exiting between the store write and the publish")
+            os._exit(70)
+        await self.publish_pending(target, written)
 
     async def publish_pending(self, customer_id: str, entry: OutboxEntry) -> None:
         """Publish an outbox entry's events and reply, journal the reply, remove the entry."""

@@ -18,9 +18,10 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from pymongo import ASCENDING, AsyncMongoClient
@@ -81,6 +82,49 @@ class Page:
     total: int
 
 
+class _NoLease:
+    """Writers of one customer need no coordination: the server applies updates atomically."""
+
+    @contextlib.asynccontextmanager
+    async def hold(self, customer_id: str) -> AsyncIterator[None]:
+        del customer_id
+        yield
+
+
+class _Lease:
+    """One writer per customer at a time, for a server without isolated updates.
+
+    FerretDB v1 applies an update by reading the document and writing it back, unisolated, so
+    two conditional updates of one customer can both "succeed" and one change is lost. An insert
+    of a unique `_id` is atomic there, so a lease document per customer serialises its writers.
+    A lease outlives a crashed holder by at most `ttl`, after which it may be taken over.
+    """
+
+    def __init__(self, leases: AsyncCollection[Stored], ttl: float = 30.0) -> None:
+        self._leases = leases
+        self._ttl = timedelta(seconds=ttl)
+
+    @contextlib.asynccontextmanager
+    async def hold(self, customer_id: str) -> AsyncIterator[None]:
+        token = uuid.uuid4().hex
+        delay = 0.002
+        while True:
+            now = datetime.now(UTC)
+            try:
+                await self._leases.insert_one(
+                    {"_id": customer_id, "token": token, "expires": now + self._ttl}
+                )
+                break
+            except DuplicateKeyError:
+                await self._leases.delete_one({"_id": customer_id, "expires": {"$lt": now}})
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 0.1)
+        try:
+            yield
+        finally:
+            await self._leases.delete_one({"_id": customer_id, "token": token})
+
+
 class CustomerStore:
     """Reads and writes customers, their outboxes and the request journal."""
 
@@ -88,7 +132,23 @@ class CustomerStore:
         self._client = client
         self._customers: AsyncCollection[Stored] = client[database]["customer"]
         self._journal: AsyncCollection[Stored] = client[database]["request_journal"]
+        self._leases: AsyncCollection[Stored] = client[database]["customer_lease"]
         self._retry_seconds = retry_seconds
+        self._writers: _NoLease | _Lease | None = None
+
+    async def _writer_lease(self) -> _NoLease | _Lease:
+        """How writers of one customer are kept apart on this server (asked once)."""
+        if self._writers is None:
+            info = await self._client.server_info()
+            self._writers = _Lease(self._leases) if "ferretdbVersion" in info else _NoLease()
+        return self._writers
+
+    async def _update_customer(self, customer_id: str, query: Document, update: Document) -> bool:
+        """One update of one customer, with the other writers of that customer kept out."""
+        writers = await self._writer_lease()
+        async with writers.hold(customer_id):
+            result = await self._customers.update_one(query, update)
+        return result.modified_count == 1
 
     @classmethod
     def from_settings(cls, settings: Settings) -> CustomerStore:
@@ -128,9 +188,6 @@ class CustomerStore:
         async def create() -> None:
             await self._customers.create_index(
                 [("_outbox.requestKey", ASCENDING)], name="outbox_request"
-            )
-            await self._customers.create_index(
-                [("_createdBy", ASCENDING)], name="created_by_request", unique=True
             )
             for path in extra:
                 await self._customers.create_index([(path, ASCENDING)], name=f"by_{path}")
@@ -176,13 +233,12 @@ class CustomerStore:
     async def insert(self, resource: Document, shadow: Document, entry: OutboxEntry) -> bool:
         """Stores a new customer with its outbox entry.
 
-        False if the same request already created one (or the id is taken): `_createdBy` is
-        unique, so a create sent twice makes one customer however the copies are spread.
+        False if the id is taken: a create's id derives from its request identity, so a create
+        sent twice makes one customer however the copies are spread.
         """
         document = {
             "_id": resource["id"],
             **resource,
-            "_createdBy": entry.request_key,
             "_version": 1,
             "_dt": shadow,
             "_outbox": [entry.to_document()],
@@ -218,13 +274,16 @@ class CustomerStore:
         if removed:
             update["$unset"] = dict.fromkeys(removed, "")
         query = {"_id": after["id"], "_version": version, **_NOT_DELETED}
-        return await self._retrying("replace", lambda: self._conditional_update(query, update))
+        return await self._retrying(
+            "replace", lambda: self._update_customer(after["id"], query, update)
+        )
 
     async def tombstone(self, customer_id: str, version: int, entry: OutboxEntry) -> bool:
         """Marks the customer deleted (if still at `version`) with the delete's outbox entry."""
         return await self._retrying(
             "tombstone",
-            lambda: self._conditional_update(
+            lambda: self._update_customer(
+                customer_id,
                 {"_id": customer_id, "_version": version, **_NOT_DELETED},
                 {
                     "$set": {"_deleted": True, "_version": version + 1},
@@ -233,23 +292,15 @@ class CustomerStore:
             ),
         )
 
-    async def _conditional_update(self, query: Document, update: Document) -> bool:
-        result = await self._customers.update_one(query, update)
-        return result.modified_count == 1
-
-    async def pending_for_request(self, request_key: str) -> tuple[str, OutboxEntry] | None:
-        """The customer id and unpublished outbox entry a request left, if it was written."""
+    async def pending(self, customer_id: str, request_key: str) -> OutboxEntry | None:
+        """The unpublished outbox entry a request left on that customer, if it was written."""
         found = await self._retrying(
             "pending lookup",
-            lambda: self._customers.find_one(
-                {"_outbox.requestKey": request_key}, projection={"_outbox": 1}
-            ),
+            lambda: self._customers.find_one({"_id": customer_id}, projection={"_outbox": 1}),
         )
-        if found is None:
-            return None
-        for raw in found["_outbox"]:
+        for raw in (found or {}).get("_outbox", []):
             if raw["requestKey"] == request_key:
-                return found["_id"], OutboxEntry.from_document(raw)
+                return OutboxEntry.from_document(raw)
         return None
 
     async def pending_entries(
@@ -280,7 +331,9 @@ class CustomerStore:
         raw = entry.raw
 
         async def run() -> None:
-            await self._customers.update_one({"_id": customer_id}, {"$pull": {"_outbox": raw}})
+            await self._update_customer(
+                customer_id, {"_id": customer_id}, {"$pull": {"_outbox": raw}}
+            )
             if entry.removes_customer:
                 await self._customers.delete_one(
                     {"_id": customer_id, "_deleted": True, "_outbox": {"$size": 0}}

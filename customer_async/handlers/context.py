@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from customer_async import schemas
-from customer_async.errors import InvalidParameter
+from customer_async.customer_ids import command_customer_id, requested_customer_id
 from customer_async.query.dates import date_shadow
 from customer_async.settings import Settings
 from customer_async.store import CustomerStore
@@ -36,18 +36,13 @@ async def applied_by_retry(command: Command, context: HandlerContext) -> Reply |
     connection, or sent twice by a client onto two partitions. Its entry is still pending, or
     already published and journalled (journal first, then the entry goes).
     """
-    pending = await context.store.pending_for_request(command.request_key)
+    target = command_customer_id(command)
+    pending = None if target is None else await context.store.pending(target, command.request_key)
     if pending is not None:
-        return pending[1].reply
+        return pending.reply
     return await context.store.journalled_reply(command.request_key)
 
 
 def customer_id(command: Command) -> str:
-    """The `id` parameter: a non-empty string or a number, compared as a string."""
-    raw = command.parameters.get("id")
-    if isinstance(raw, bool) or not isinstance(raw, str | int | float):
-        raise InvalidParameter("the `id` parameter is missing or not a string or number")
-    text = str(raw).strip()
-    if not text:
-        raise InvalidParameter("the `id` parameter is empty")
-    return text
+    """The `id` parameter of a retrieve, patch or delete (400 when missing or malformed)."""
+    return requested_customer_id(dict(command.parameters))

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
-
 from customer_async import events, schemas
 from customer_async.attribute_names import check_document_names
+from customer_async.customer_ids import created_customer_id
 from customer_async.errors import InternalError, SchemaViolation
 from customer_async.handlers.context import HandlerContext, applied_by_retry
 from customer_async.outbox import OutboxEntry
@@ -38,7 +37,7 @@ async def create_customer(command: Command, *, context: HandlerContext) -> Reply
     fields = parse_fields(command.parameters.get("fields"))
     check_document_names(payload)
     schemas.validate("Customer_FVO", payload)
-    customer_id = str(uuid.uuid4())
+    customer_id = created_customer_id(command.request_key)
     resource = new_customer(payload, customer_id, context.settings)
     schemas.validate("Customer", resource)
     reply = Reply(201, select_fields(resource, fields), key=customer_id)

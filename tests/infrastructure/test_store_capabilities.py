@@ -6,6 +6,7 @@ shape the store module uses is proven here first, so a gap shows up as one named
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -14,6 +15,10 @@ import pytest
 from pymongo import ASCENDING, AsyncMongoClient, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
+
+from customer_async.outbox import OutboxEntry
+from customer_async.store import CustomerStore
+from customer_async.types import Command, Operation, Reply
 
 pytestmark = pytest.mark.e2e
 
@@ -141,3 +146,33 @@ async def test_projection_keeps_only_named_fields(collection: Collection) -> Non
     await collection.insert_one(customer(1, status="Approved"))
     found = await collection.find_one({"_id": "c001"}, projection={"status": 1, "name": 1})
     assert found == {"_id": "c001", "name": "name-1", "status": "Approved"}
+
+
+async def test_concurrent_writers_of_one_customer_lose_nothing_through_the_store(
+    mongo: AsyncMongoClient[dict[str, Any]], unique_name: str
+) -> None:
+    """Many racing version-conditioned writes, through CustomerStore: every one that reports
+    success is kept. (FerretDB v1 does not isolate updates; the store's lease must.)"""
+    store = CustomerStore(mongo, unique_name, retry_seconds=5.0)
+
+    def entry(n: int) -> OutboxEntry:
+        command = Command(Operation.PATCH, f"c{n}", "t.patch", "t.reply")
+        return OutboxEntry.for_command(command, Reply(200), ())
+
+    resource = {"id": "c", "href": "h", "@type": "Customer", "count": 0}
+    assert await store.insert(resource, {}, entry(-1))
+
+    async def increment(n: int) -> None:
+        while True:
+            found = await store.get("c")
+            assert found is not None
+            after = {**found.resource, "count": found.resource["count"] + 1}
+            if await store.replace(found.version, found.resource, after, {}, entry(n)):
+                return
+
+    await asyncio.gather(*(increment(n) for n in range(30)))
+    final = await store.get("c")
+    assert final is not None
+    assert final.resource["count"] == 30
+    assert final.version == 31
+    await mongo.drop_database(unique_name)
