@@ -1,0 +1,41 @@
+"""Knowing that a request's events are all in: one customer's events arrive in order.
+
+Events are keyed by customer id, so a customer's events share one partition of the notification
+topic and arrive in the order they were published. Once the event of a later change to the same
+customer has arrived, every event an earlier (already answered) request caused has arrived too,
+so "no event" can be asserted without waiting for a timeout.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from customer_async.types import Operation
+from tests.support.client import Received, ServiceClient
+
+MARKER_ATTRIBUTE = "description"
+"""What the marker patch changes; assert on the customer before asking for settled events."""
+
+
+async def await_earlier_events(client: ServiceClient, customer_id: str) -> None:
+    """Returns once every event of the customer's already answered requests has arrived.
+
+    Sends a marker patch to the customer and waits for its event; the marker changes the
+    customer's `description`.
+    """
+    marker = await client.send(
+        Operation.PATCH,
+        {MARKER_ATTRIBUTE: f"marker {uuid.uuid4()}"},
+        parameters={"id": customer_id},
+    )
+    assert marker is not None
+    reply = await client.reply(marker)
+    assert reply.status == 200, reply.body
+    await client.events_for(marker, 1)
+
+
+def caused_by(client: ServiceClient, correlation_id: str) -> list[Received]:
+    """The events received so far that carry `correlation_id`."""
+    return [
+        event for event in client.events if event.headers.get("X-Correlation-Id") == correlation_id
+    ]
