@@ -130,26 +130,30 @@ class RequestConsumer:
 
 
 async def ensure_topics(settings: Settings, topics: Sequence[str]) -> None:
-    """Create the service's topics when missing (partitions from settings)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
-    await _retry_forever("admin start", admin.start)
-    try:
-        existing = set(await admin.list_topics())
-        missing = [
-            NewTopic(
-                name=t,
-                num_partitions=settings.topic_partitions,
-                replication_factor=settings.topic_replication_factor,
-            )
-            for t in topics
-            if t not in existing
-        ]
-        if missing:
-            # Another instance may create them at the same moment.
-            with contextlib.suppress(TopicAlreadyExistsError):
-                await admin.create_topics(missing)
-    finally:
-        await admin.close()
+    """Create the service's topics when missing (partitions from settings), retrying until done."""
+
+    async def create_missing() -> None:
+        admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+        await admin.start()
+        try:
+            existing = set(await admin.list_topics())
+            missing = [
+                NewTopic(
+                    name=t,
+                    num_partitions=settings.topic_partitions,
+                    replication_factor=settings.topic_replication_factor,
+                )
+                for t in topics
+                if t not in existing
+            ]
+            if missing:
+                # Another instance may create them at the same moment.
+                with contextlib.suppress(TopicAlreadyExistsError):
+                    await admin.create_topics(missing)
+        finally:
+            await admin.close()
+
+    await _retry_forever("topic creation", create_missing)
 
 
 async def _retry_forever(what: str, operation: Callable[[], Awaitable[object]]) -> None:
