@@ -5,19 +5,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
+from customer_async.customer_ids import command_customer_id
 from customer_async.dispatch import Dispatcher, ReplyAddress, error_reply
-from customer_async.edge.decode import RequestTopics
+from customer_async.edge.decode import Rejection, RequestTopics
 from customer_async.edge.kafka import KafkaSink, RequestConsumer, ensure_topics
 from customer_async.edge.records import IncomingRecord
 from customer_async.errors import CustomerAsyncError, InternalError, StoreUnavailable
 from customer_async.handlers import HandlerContext, handlers_for
 from customer_async.settings import Settings
 from customer_async.store import CustomerStore
-from customer_async.types import Operation
+from customer_async.types import Command, Operation
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,7 @@ class CustomerService:
             crash_after_write=settings.fault_crash_after_write,
         )
         self.ready = asyncio.Event()
+        self._in_flight = asyncio.Semaphore(settings.max_in_flight)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Serve until `stop` is set; the batch in hand is finished and committed first."""
@@ -94,18 +95,31 @@ class CustomerService:
         return topics
 
     async def _handle_batch(self, records: Sequence[IncomingRecord]) -> None:
-        """Partitions in parallel, each partition's records in order (one customer's in order)."""
-        by_partition: dict[tuple[str, int], list[IncomingRecord]] = defaultdict(list)
+        """Every record of the batch handled; one customer's writes in partition order."""
+        lanes: dict[str, asyncio.Task[None]] = {}
+        handling: list[asyncio.Task[None]] = []
         for record in records:
-            by_partition[(record.topic, record.partition)].append(record)
-        await asyncio.gather(*(self._handle_in_order(rs) for rs in by_partition.values()))
+            request = self._topics.decode(record)
+            lane = _lane(request)
+            before = lanes.get(lane) if lane is not None else None
+            task = asyncio.create_task(self._handle_after(before, record, request))
+            if lane is not None:
+                lanes[lane] = task
+            handling.append(task)
+        await asyncio.gather(*handling)
 
-    async def _handle_in_order(self, records: list[IncomingRecord]) -> None:
-        for record in records:
-            await self._handle(record)
+    async def _handle_after(
+        self,
+        before: asyncio.Task[None] | None,
+        record: IncomingRecord,
+        request: Command | Rejection,
+    ) -> None:
+        if before is not None:
+            await asyncio.wait({before})  # its outcome is its own; only the order matters here
+        async with self._in_flight:
+            await self._handle(record, request)
 
-    async def _handle(self, record: IncomingRecord) -> None:
-        request = self._topics.decode(record)
+    async def _handle(self, record: IncomingRecord, request: Command | Rejection) -> None:
         try:
             await self._dispatcher.dispatch(request)
         except Exception:
@@ -119,6 +133,18 @@ class CustomerService:
                 request.key,
             )
             await self._sink.deliver(address, error_reply(InternalError()), ())
+
+
+def _lane(request: Command | Rejection) -> str | None:
+    """Requests sharing a lane run one after another, in partition order.
+
+    Writes of one customer share a lane (the contract orders them); a create's lane is its
+    request-derived id, so a create delivered twice runs once and then finds itself applied.
+    Reads and refused requests need no order and run at once.
+    """
+    if isinstance(request, Command) and request.operation.writes:
+        return command_customer_id(request)
+    return None
 
 
 async def serve(settings: Settings, stop: asyncio.Event) -> None:

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     store_timeout_ms: int = Field(default=5000, gt=0)
     shutdown_grace_seconds: float = Field(default=30.0, ge=0)
     log_level: str = "INFO"
+    max_in_flight: int = Field(
+        default=64, gt=0, description="Requests handled at once by one instance (all partitions)."
+    )
     create_topics: bool = Field(default=True, description="Create missing topics at start-up.")
     topic_partitions: int = Field(default=3, gt=0)
     topic_replication_factor: int = Field(default=1, gt=0)
