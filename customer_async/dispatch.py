@@ -22,7 +22,7 @@ from customer_async.edge.decode import Rejection
 from customer_async.errors import CustomerAsyncError, InternalError
 from customer_async.outbox import OutboxEntry
 from customer_async.store import CustomerStore
-from customer_async.types import Command, Event, Handler, Operation, Reply
+from customer_async.types import Command, Event, Handler, Operation, Outcome, Reply
 
 log = logging.getLogger(__name__)
 
@@ -81,21 +81,21 @@ class Dispatcher:
             if request.operation.writes:
                 await self._write(request, address)
             else:
-                await self._sink.deliver(address, await self._run(request), ())
+                await self._sink.deliver(address, (await self._run(request)).reply, ())
         except CustomerAsyncError as error:
             # The store failed outside a handler (journal, outbox): still one reply.
             await self._sink.deliver(address, error_reply(error), ())
 
-    async def _run(self, command: Command) -> Reply:
+    async def _run(self, command: Command) -> Outcome:
         try:
             return await self._handlers[command.operation](command)
         except CustomerAsyncError as error:
             if error.status >= 500:
                 log.warning("%s %s failed: %s", command.operation, command.correlation_id, error)
-            return error_reply(error)
+            return Outcome(error_reply(error))
         except Exception:
             log.exception("%s %s: unexpected failure", command.operation, command.correlation_id)
-            return error_reply(InternalError("an unexpected error occurred; see the service log"))
+            return Outcome(error_reply(InternalError("an unexpected error occurred; see the log")))
 
     async def _write(self, command: Command, address: ReplyAddress) -> None:
         journalled = await self._store.journalled_reply(command.request_key)
@@ -108,18 +108,17 @@ class Dispatcher:
             if pending is not None:
                 await self.publish_pending(target, pending)
                 return
-        reply = await self._run(command)
-        written = None if target is None else await self._store.pending(target, command.request_key)
-        if target is None or written is None:
+        outcome = await self._run(command)
+        if outcome.customer_id is None or outcome.written is None:
             # Nothing was written: an error or a no-op patch.
-            await self._sink.deliver(address, reply, ())
-            if reply.status < 500:
-                await self._store.journal(command.request_key, reply)
+            await self._sink.deliver(address, outcome.reply, ())
+            if outcome.reply.status < 500:
+                await self._store.journal(command.request_key, outcome.reply)
             return
         if self._crash_after_write:
             log.critical("test fault: exiting between the store write and the publish")
             os._exit(70)
-        await self.publish_pending(target, written)
+        await self.publish_pending(outcome.customer_id, outcome.written)
 
     async def publish_pending(self, customer_id: str, entry: OutboxEntry) -> None:
         """Publish an outbox entry's events and reply, journal the reply, remove the entry."""

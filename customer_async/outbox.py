@@ -70,7 +70,12 @@ class OutboxEntry:
     events: tuple[Event, ...] = ()
     written_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     raw: Document | None = field(default=None, compare=False)
-    """The entry exactly as stored, which is what removing it must match."""
+    """The entry as read back from the store, when it was; removing it must match it exactly."""
+
+    @property
+    def stored_form(self) -> Document:
+        """The subdocument as the store holds it (what removing the entry must match)."""
+        return self.raw if self.raw is not None else self.to_document()
 
     @property
     def removes_customer(self) -> bool:

@@ -326,9 +326,7 @@ class CustomerStore:
 
     async def settle(self, customer_id: str, entry: OutboxEntry) -> None:
         """Removes a published entry; a deleted customer with nothing left is purged."""
-        if entry.raw is None:
-            raise InternalError("an outbox entry must be read back before it is settled")
-        raw = entry.raw
+        raw = entry.stored_form
 
         async def run() -> None:
             await self._update_customer(

@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from customer_async.outbox import OutboxEntry
 
 JSON = Any
 """A decoded JSON value (dict, list, str, int, float, bool or None)."""
@@ -69,5 +72,14 @@ class Event:
     body: Document
 
 
-Handler = Callable[[Command], Awaitable[Reply]]
-"""A command handler: takes a decoded command, returns the reply (events go through the outbox)."""
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a handler did: its reply and, for a write, the outbox entry it stored and where."""
+
+    reply: Reply
+    customer_id: str | None = None
+    written: OutboxEntry | None = None
+
+
+Handler = Callable[[Command], Awaitable[Outcome]]
+"""A command handler: takes a decoded command, says what it did (events go through the outbox)."""

@@ -10,7 +10,7 @@ from customer_async.customer_ids import command_customer_id, requested_customer_
 from customer_async.query.dates import date_shadow
 from customer_async.settings import Settings
 from customer_async.store import CustomerStore
-from customer_async.types import Command, Document, Reply
+from customer_async.types import Command, Document, Outcome
 
 MAX_WRITE_ATTEMPTS = 20
 """Conditional writes that lose a race re-read and re-apply up to this many times."""
@@ -29,7 +29,7 @@ class HandlerContext:
         return date_shadow(resource, self.attribute_types)
 
 
-async def applied_by_retry(command: Command, context: HandlerContext) -> Reply | None:
+async def applied_by_retry(command: Command, context: HandlerContext) -> Outcome | None:
     """The reply of this very request if it was already applied.
 
     A write that lost a race may have lost it to the same request: retried after a dropped
@@ -39,8 +39,9 @@ async def applied_by_retry(command: Command, context: HandlerContext) -> Reply |
     target = command_customer_id(command)
     pending = None if target is None else await context.store.pending(target, command.request_key)
     if pending is not None:
-        return pending.reply
-    return await context.store.journalled_reply(command.request_key)
+        return Outcome(pending.reply, target, pending)
+    journalled = await context.store.journalled_reply(command.request_key)
+    return None if journalled is None else Outcome(journalled)
 
 
 def customer_id(command: Command) -> str:

@@ -10,7 +10,7 @@ from customer_async.handlers.context import HandlerContext, applied_by_retry
 from customer_async.outbox import OutboxEntry
 from customer_async.query.fields import parse_fields, select_fields
 from customer_async.settings import Settings
-from customer_async.types import Command, Document, Reply
+from customer_async.types import Command, Document, Outcome, Reply
 
 _SERVER_ASSIGNED = ("id", "href")
 
@@ -29,7 +29,7 @@ def new_customer(payload: Document, customer_id: str, settings: Settings) -> Doc
     return resource
 
 
-async def create_customer(command: Command, *, context: HandlerContext) -> Reply:
+async def create_customer(command: Command, *, context: HandlerContext) -> Outcome:
     """201 with the new customer; its CustomerCreateEvent goes into the outbox."""
     payload = command.payload
     if not isinstance(payload, dict):
@@ -45,7 +45,7 @@ async def create_customer(command: Command, *, context: HandlerContext) -> Reply
         command, reply, (events.customer_created(resource, command.correlation_id),)
     )
     if await context.store.insert(resource, context.shadow(resource), entry):
-        return reply
+        return Outcome(reply, customer_id, entry)
     applied = await applied_by_retry(command, context)
     if applied is None:
         raise InternalError("the customer could not be stored")

@@ -11,10 +11,10 @@ from customer_async.handlers.context import (
     customer_id,
 )
 from customer_async.outbox import OutboxEntry
-from customer_async.types import Command, Reply
+from customer_async.types import Command, Outcome, Reply
 
 
-async def delete_customer(command: Command, *, context: HandlerContext) -> Reply:
+async def delete_customer(command: Command, *, context: HandlerContext) -> Outcome:
     """204, or 404 when there is no such customer."""
     wanted = customer_id(command)
     for _ in range(MAX_WRITE_ATTEMPTS):
@@ -26,7 +26,7 @@ async def delete_customer(command: Command, *, context: HandlerContext) -> Reply
             command, reply, (events.customer_deleted(found.resource, command.correlation_id),)
         )
         if await context.store.tombstone(wanted, found.version, entry):
-            return reply
+            return Outcome(reply, wanted, entry)
         applied = await applied_by_retry(command, context)
         if applied is not None:
             return applied

@@ -13,10 +13,10 @@ from customer_async.handlers.context import (
 from customer_async.outbox import OutboxEntry
 from customer_async.patch import apply_patch, changed_attributes
 from customer_async.query.fields import parse_fields, select_fields
-from customer_async.types import Command, Reply
+from customer_async.types import Command, Outcome, Reply
 
 
-async def patch_customer(command: Command, *, context: HandlerContext) -> Reply:
+async def patch_customer(command: Command, *, context: HandlerContext) -> Outcome:
     """200 with the patched customer; a no-op patch writes nothing and emits nothing.
 
     Two instances patching one customer never lose an update: the write is conditioned on
@@ -36,13 +36,13 @@ async def patch_customer(command: Command, *, context: HandlerContext) -> Reply:
         changed = changed_attributes(found.resource, after)
         reply = Reply(200, select_fields(after, fields), key=wanted)
         if not changed:
-            return reply
+            return Outcome(reply)
         emitted = events.customer_patched(after, changed, command.correlation_id)
         entry = OutboxEntry.for_command(command, reply, emitted)
         if await context.store.replace(
             found.version, found.resource, after, context.shadow(after), entry
         ):
-            return reply
+            return Outcome(reply, wanted, entry)
         applied = await applied_by_retry(command, context)
         if applied is not None:
             return applied
