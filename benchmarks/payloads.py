@@ -2,69 +2,32 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
-_HOST = "https://host:port/tmf-api"
-_PARTY_TOPIC = "kafka://host/{prefix}.partyManagement.v5.retrieveOrganization.commandRequest"
-_PERIOD = {"startDateTime": "2018-06-12T00:00:00Z", "endDateTime": "2019-01-01T00:00:00Z"}
+_EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 PATCHED_NAME = "Sun Football Club"
 """The name every customer has after the benchmark's merge patch (what list pages filter on)."""
 
 
-def _organization(number: str, name: str) -> dict[str, Any]:
-    return {
-        "@type": "PartyRef",
-        "href": f"{_HOST}/partyManagement/v5/organization/{number}",
-        "id": number,
-        "name": name,
-        "@referredType": "Organization",
-        "topicRef": _PARTY_TOPIC,
-    }
+def _example(name: str) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads((_EXAMPLES / f"{name}.json").read_text("utf-8"))
+    return document
 
 
 def customer_create_request() -> dict[str, Any]:
     """The seed's createCustomer value: an organization with two contact media and a payer."""
-    return {
-        "@type": "Customer",
-        "name": "Moon Football Club",
-        "engagedParty": _organization("500", "Happy Travellers"),
-        "contactMedium": [
-            {
-                "@type": "PhoneContactMedium",
-                "preferred": True,
-                "contactType": "homePhone",
-                "validFor": dict(_PERIOD),
-                "phoneNumber": "01 09 75 83 51",
-            },
-            {
-                "@type": "GeographicAddressContactMedium",
-                "preferred": False,
-                "contactType": "homeAddress",
-                "validFor": dict(_PERIOD),
-                "city": "Paris",
-                "country": "France",
-                "postCode": "75014",
-                "street1": "15 Rue des Canards",
-            },
-        ],
-        "relatedParty": [
-            {
-                "@type": "RelatedPartyRefOrPartyRoleRef",
-                "role": "bill receiver",
-                "partyOrPartyRole": _organization("2777", "John Doe (Accounting) Ltd"),
-            }
-        ],
-    }
+    return _example("create-customer")
 
 
 def customer_merge_patch() -> dict[str, Any]:
     """The seed's merge patch: a new name and another engaged party."""
-    return {
-        "@type": "Customer",
-        "name": PATCHED_NAME,
-        "engagedParty": _organization("237", "Another Long Distance Travellers"),
-    }
+    patch = _example("merge-patch")
+    if patch["name"] != PATCHED_NAME:
+        raise ValueError("examples/merge-patch.json no longer renames to PATCHED_NAME")
+    return patch
 
 
 def stored_customer(customer_id: str) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Customer 1140 of the seed (TMF629 v5 Async, "Retrieves a Customer by ID"), before any patch.
 
-Taken from the seed's retrieve reply; its patch examples start from this state. The seed's
-typos are fixed: `@REFERREDTYPE` and `@preferredType` are `@referredType`.
+Taken from the seed's retrieve reply (`examples/customer-1140.json`); its patch examples start
+from this state.
 """
 
 from __future__ import annotations
@@ -11,64 +11,9 @@ import copy
 import pytest
 
 from customer_async.types import Document
+from tests.support import examples
 
-_KAFKA = "kafka://host/{prefix}"
-
-CUSTOMER_1140: Document = {
-    "@type": "Customer",
-    "href": "https://host:port/tmf-api/customerManagement/v5/customer/1140",
-    "id": "1140",
-    "name": "Moon Football Club",
-    "status": "Created",
-    "engagedParty": {
-        "@type": "PartyRef",
-        "href": "https://host:port/tmf-api/partyManagement/v5/organization/500",
-        "id": "500",
-        "name": "Happy Travellers",
-        "@referredType": "Organization",
-        "topicRef": f"{_KAFKA}.partyManagement.v5.retrieveOrganization.commandRequest",
-    },
-    "contactMedium": [
-        {
-            "@type": "PhoneContactMedium",
-            "preferred": True,
-            "contactType": "homePhone",
-            "validFor": {
-                "startDateTime": "2018-06-12T00:00:00Z",
-                "endDateTime": "2019-01-01T00:00:00Z",
-            },
-            "phoneNumber": "01 09 75 83 51",
-        },
-        {
-            "@type": "GeographicAddressContactMedium",
-            "preferred": False,
-            "contactType": "homeAddress",
-            "validFor": {
-                "startDateTime": "2018-06-12T00:00:00Z",
-                "endDateTime": "2019-01-01T00:00:00Z",
-            },
-            "city": "Paris",
-            "country": "France",
-            "postCode": "75014",
-            "street1": "15 Rue des Canards",
-        },
-    ],
-    "relatedParty": [
-        {
-            "@type": "RelatedPartyRefOrPartyRoleRef",
-            "role": "bill receiver",
-            "partyOrPartyRole": {
-                "@type": "PartyRef",
-                "href": "https://host:port/tmf-api/partyManagement/v5/organization/2777",
-                "id": "2777",
-                "name": "John Doe (Accounting) Ltd",
-                "@referredType": "Organization",
-                "topicRef": f"{_KAFKA}.partyManagement.v5.retrieveOrganization.commandRequest",
-            },
-        }
-    ],
-    "topicRef": f"{_KAFKA}.customerManagement.v5.retrieveCustomer.commandRequest",
-}
+CUSTOMER_1140: Document = examples.CUSTOMER_1140
 
 
 @pytest.fixture
