@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -86,3 +87,15 @@ async def start_child(
             stderr=log,
         )
     return Child(process, log_path)
+
+
+async def run_until_signalled(
+    work: Callable[[asyncio.Event], Awaitable[None]], max_seconds: float
+) -> None:
+    """Inside a child: run `work(stop)`; `stop` is set on SIGTERM/SIGINT or after `max_seconds`."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    loop.call_later(max_seconds, stop.set)
+    await work(stop)

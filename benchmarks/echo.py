@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
+from functools import partial
 
 import click
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from benchmarks.children import run_until_signalled
 
 _OK = (("Status-Code", b"200"),)
 
@@ -73,17 +75,6 @@ async def serve_echo(
         await producer.stop()
 
 
-async def _serve_until_signalled(
-    bootstrap_servers: str, request_topic: str, reply_topic: str, group_id: str, max_seconds: float
-) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    loop.call_later(max_seconds, stop.set)
-    await serve_echo(bootstrap_servers, request_topic, reply_topic, group_id, stop)
-
-
 @click.command()
 @click.option("--bootstrap-servers", required=True)
 @click.option("--request-topic", required=True)
@@ -96,8 +87,9 @@ def main(
     """Run the echo service (a benchmark ceiling) until signalled or `--max-seconds` pass."""
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(
-            _serve_until_signalled(
-                bootstrap_servers, request_topic, reply_topic, group_id, max_seconds
+            run_until_signalled(
+                partial(serve_echo, bootstrap_servers, request_topic, reply_topic, group_id),
+                max_seconds,
             )
         )
 

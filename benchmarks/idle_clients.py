@@ -11,11 +11,13 @@ on these clients could use; the parent reads it from /proc (see memory.py).
 from __future__ import annotations
 
 import asyncio
-import signal
+from functools import partial
 
 import click
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from pymongo import AsyncMongoClient
+
+from benchmarks.children import run_until_signalled
 
 READY = "ready"
 
@@ -48,17 +50,6 @@ async def hold_clients(
         await store.close()
 
 
-async def _hold_until_released(
-    bootstrap_servers: str, mongodb_uri: str, topic: str, group_id: str, max_seconds: float
-) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    loop.call_later(max_seconds, stop.set)
-    await hold_clients(bootstrap_servers, mongodb_uri, topic, group_id, stop)
-
-
 @click.command()
 @click.option("--bootstrap-servers", required=True)
 @click.option("--mongodb-uri", required=True)
@@ -69,7 +60,11 @@ def main(
     bootstrap_servers: str, mongodb_uri: str, topic: str, group_id: str, max_seconds: float
 ) -> None:
     """Hold idle Kafka and MongoDB clients (the benchmark's memory baseline)."""
-    asyncio.run(_hold_until_released(bootstrap_servers, mongodb_uri, topic, group_id, max_seconds))
+    asyncio.run(
+        run_until_signalled(
+            partial(hold_clients, bootstrap_servers, mongodb_uri, topic, group_id), max_seconds
+        )
+    )
 
 
 if __name__ == "__main__":
