@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     create_topics: bool = Field(default=True, description="Create missing topics at start-up.")
     topic_partitions: int = Field(default=3, gt=0)
     topic_replication_factor: int = Field(default=1, gt=0)
+    journal_retention_seconds: int = Field(
+        default=7 * 24 * 3600,
+        gt=0,
+        description="How long a write's reply is kept for redeliveries (a TTL index on MongoDB).",
+    )
     outbox_sweep_seconds: float = Field(
         default=30.0,
         gt=0,

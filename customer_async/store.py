@@ -47,6 +47,7 @@ Stored = dict[str, Any]
 
 INTERNAL_PREFIX = "_"
 _RETRIABLE = (ConnectionFailure, NetworkTimeout, ServerSelectionTimeoutError)
+_NOT_IMPLEMENTED = 238  # FerretDB's answer to an index option it lacks (TTL)
 _INVALID_REGEX = 51091  # MongoDB's (and FerretDB's) code for a regular expression it cannot run
 _NOT_DELETED: Document = {"_deleted": {"$ne": True}}
 
@@ -128,12 +129,19 @@ class _Lease:
 class CustomerStore:
     """Reads and writes customers, their outboxes and the request journal."""
 
-    def __init__(self, client: AsyncMongoClient[Stored], database: str, retry_seconds: float):
+    def __init__(
+        self,
+        client: AsyncMongoClient[Stored],
+        database: str,
+        retry_seconds: float,
+        journal_retention_seconds: int = 7 * 24 * 3600,
+    ):
         self._client = client
         self._customers: AsyncCollection[Stored] = client[database]["customer"]
         self._journal: AsyncCollection[Stored] = client[database]["request_journal"]
         self._leases: AsyncCollection[Stored] = client[database]["customer_lease"]
         self._retry_seconds = retry_seconds
+        self._journal_retention_seconds = journal_retention_seconds
         self._writers: _NoLease | _Lease | None = None
 
     async def _writer_lease(self) -> _NoLease | _Lease:
@@ -160,7 +168,12 @@ class CustomerStore:
             socketTimeoutMS=settings.store_timeout_ms * 2,
             tz_aware=True,
         )
-        return cls(client, settings.mongodb_database, settings.store_retry_seconds)
+        return cls(
+            client,
+            settings.mongodb_database,
+            settings.store_retry_seconds,
+            settings.journal_retention_seconds,
+        )
 
     async def close(self) -> None:
         """Closes the client's connections."""
@@ -186,11 +199,22 @@ class CustomerStore:
         """Creates the indexes the service's queries use (idempotent)."""
 
         async def create() -> None:
+            # The outbox sweep looks for old unpublished entries.
             await self._customers.create_index(
-                [("_outbox.requestKey", ASCENDING)], name="outbox_request"
+                [("_outbox.writtenAt", ASCENDING)], name="outbox_written_at"
             )
             for path in extra:
                 await self._customers.create_index([(path, ASCENDING)], name=f"by_{path}")
+            try:
+                await self._journal.create_index(
+                    [("at", ASCENDING)],
+                    name="journal_retention",
+                    expireAfterSeconds=self._journal_retention_seconds,
+                )
+            except OperationFailure as exc:
+                if exc.code != _NOT_IMPLEMENTED:
+                    raise
+                log.warning("the store has no TTL indexes; the request journal is never trimmed")
 
         await self._retrying("create indexes", create)
 
