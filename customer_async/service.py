@@ -64,6 +64,7 @@ class CustomerService:
         finally:
             await self._sink.stop()
             await self._store.close()
+            log.info("stopped: offsets committed, clients closed")
 
     async def _ensure_indexes(self) -> None:
         """Indexes before serving; a store that is down at start-up is waited for."""
