@@ -8,12 +8,15 @@ for retrieve, list and delete), the size limit, and the JSON value. Decoding nev
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from customer_async.edge.records import IncomingRecord
 from customer_async.errors import (
+    CustomerAsyncError,
+    InternalError,
     InvalidJson,
     PayloadTooLarge,
     ReplyChannelForbidden,
@@ -27,6 +30,8 @@ REPLY_CHANNEL = "Reply-Channel"
 PARAMETERS = "Parameters"
 CONTENT_TYPE = "Content-Type"
 
+log = logging.getLogger(__name__)
+
 _PARAMETERS_FROM_PAYLOAD = (Operation.RETRIEVE, Operation.LIST, Operation.DELETE)
 
 
@@ -39,7 +44,7 @@ class Rejection:
     request_topic: str
     reply_channel: str
     key: str | None
-    error: RequestError
+    error: CustomerAsyncError
 
 
 class RequestTopics:
@@ -73,6 +78,24 @@ class RequestTopics:
 
     def decode(self, record: IncomingRecord) -> Command | Rejection:
         """The command in `record`, or why it is refused (it never raises)."""
+        try:
+            return self._decode(record)
+        except Exception:
+            # A bug here must still leave the request its one (500) reply.
+            log.exception(
+                "could not decode %s/%d@%d", record.topic, record.partition, record.offset
+            )
+            operation = self._by_topic[record.topic]
+            return Rejection(
+                operation,
+                str(uuid.uuid4()),
+                record.topic,
+                self._default_reply[operation],
+                None,
+                InternalError("the request could not be decoded"),
+            )
+
+    def _decode(self, record: IncomingRecord) -> Command | Rejection:
         operation = self._by_topic[record.topic]
         headers = _headers(record.headers)
         correlation_id = headers.get(CORRELATION_ID) or str(uuid.uuid4())
@@ -123,21 +146,46 @@ def _headers(raw: Sequence[tuple[str, bytes | None]]) -> dict[str, str]:
     return headers
 
 
+MAX_NESTING = 64
+"""Deepest JSON nesting accepted; a customer needs fewer than ten levels."""
+
+
+def _load_json(text: str | bytes, what: str) -> JSON:
+    """Parsed JSON no deeper than `MAX_NESTING`, or `InvalidJson` (never a RecursionError)."""
+    try:
+        value = json.loads(text)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidJson(f"{what} is not JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise InvalidJson(f"{what} is nested deeper than {MAX_NESTING} levels") from exc
+    _check_nesting(value, what)
+    return value
+
+
+def _check_nesting(value: JSON, what: str) -> None:
+    containers = [value] if isinstance(value, dict | list) else []
+    depth = 0
+    while containers:
+        depth += 1
+        if depth > MAX_NESTING:
+            raise InvalidJson(f"{what} is nested deeper than {MAX_NESTING} levels")
+        containers = [
+            child
+            for node in containers
+            for child in (node.values() if isinstance(node, dict) else node)
+            if isinstance(child, dict | list)
+        ]
+
+
 def _json_value(value: bytes) -> JSON:
     if not value.strip():
         return None
-    try:
-        return json.loads(value)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidJson(f"the value is not JSON: {exc}") from exc
+    return _load_json(value, "the value")
 
 
 def _parameters(header: str | None, operation: Operation, payload: JSON) -> Mapping[str, JSON]:
     if header is not None:
-        try:
-            parameters = json.loads(header)
-        except json.JSONDecodeError as exc:
-            raise InvalidJson(f"the Parameters header is not JSON: {exc}") from exc
+        parameters = _load_json(header, "the Parameters header")
         if not isinstance(parameters, dict):
             raise InvalidJson("the Parameters header must be a JSON object")
         return parameters

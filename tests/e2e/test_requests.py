@@ -160,3 +160,12 @@ async def test_list_reads_parameters_from_the_payload(client: ServiceClient) -> 
         Operation.LIST, raw_value=json.dumps({"name": "Payload Params"}).encode()
     )
     assert [c["id"] for c in reply.body] == [created.body["id"]]
+
+
+async def test_deeply_nested_value_is_400_and_the_service_keeps_serving(
+    client: ServiceClient,
+) -> None:
+    deep = await client.call(Operation.CREATE, raw_value=b"[" * 50_000 + b"]" * 50_000)
+    assert deep.status == 400
+    assert "nested deeper" in deep.body["message"]
+    assert (await client.call(Operation.CREATE, create_request())).status == 201

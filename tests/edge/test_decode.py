@@ -12,7 +12,7 @@ from customer_async.edge.records import IncomingRecord
 from customer_async.settings import Settings
 from customer_async.types import Command, Operation
 
-SETTINGS = Settings(topic_prefix="p", max_request_bytes=64)
+SETTINGS = Settings(topic_prefix="p", max_request_bytes=300_000)
 TOPICS = RequestTopics(SETTINGS)
 
 
@@ -121,7 +121,7 @@ def test_bad_json_is_400(
 
 
 def test_too_large_value_is_413_on_the_requested_channel() -> None:
-    value = json.dumps({"name": "x" * 100}).encode()
+    value = json.dumps({"name": "x" * 300_000}).encode()
     refusal = rejected(record(Operation.CREATE, value, ("Reply-Channel", b"p.mine.commandReply")))
     assert refusal.error.status == 413
     assert refusal.reply_channel == "p.mine.commandReply"
@@ -143,3 +143,14 @@ def test_first_of_repeated_headers_wins_and_none_values_are_ignored() -> None:
         )
     )
     assert command.correlation_id == "first"
+
+
+@pytest.mark.parametrize("depth", [65, 100_000])
+def test_too_deep_nesting_is_400_not_a_crash(depth: int) -> None:
+    refusal = rejected(record(Operation.CREATE, b"[" * depth + b"]" * depth))
+    assert refusal.error.status == 400
+    assert "nested deeper" in refusal.error.message
+
+
+def test_nesting_up_to_the_limit_is_accepted() -> None:
+    assert decoded(record(Operation.CREATE, b"[" * 64 + b"]" * 64)).payload is not None
