@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from tests.e2e.conftest import StartService
 from tests.support.client import ServiceClient
 from tests.support.examples import create_request
 from tests.support.ferretdb import PrivateFerretDB
+from tests.support.private_stack import PrivateStack
 from tests.support.process import start_service_process
 
 pytestmark = pytest.mark.e2e
@@ -69,3 +71,49 @@ async def test_store_outage_gets_503_and_service_recovers(
         assert reply.body["status"] == "503"
     assert after.status == 200
     assert after.body == before.body
+
+
+@pytest.fixture
+async def private_stack(tmp_path: Path) -> AsyncIterator[PrivateStack]:
+    """A stack of this test's own; torn down after the services that use it stopped."""
+    stack = PrivateStack(tmp_path / "stack")
+    await stack.up()
+    try:
+        yield stack
+    finally:
+        await stack.down()
+
+
+async def test_service_serves_again_after_a_broker_restart(
+    private_stack: PrivateStack, start_service: StartService, settings: Settings
+) -> None:
+    """The broker stops and comes back: the service does not crash and serves again."""
+    private = settings.model_copy(
+        update={
+            "kafka_bootstrap_servers": private_stack.kafka_bootstrap_servers,
+            "mongodb_uri": private_stack.mongodb_uri,
+        }
+    )
+    await start_service(
+        kafka_bootstrap_servers=private.kafka_bootstrap_servers, mongodb_uri=private.mongodb_uri
+    )
+    client = ServiceClient(private)
+    await client.start()
+    try:
+        before = await client.call(Operation.CREATE, create_request())
+    finally:
+        await client.stop()
+    await private_stack.stop_kafka()
+    await asyncio.sleep(3)  # the service meets the missing broker
+    await private_stack.up()
+    client = ServiceClient(private)
+    await client.start()
+    try:
+        after = await client.call(Operation.RETRIEVE, parameters={"id": before.body["id"]})
+        created = await client.call(Operation.CREATE, create_request(name="After Restart"))
+    finally:
+        await client.stop()
+    assert before.status == 201
+    assert after.status == 200
+    assert after.body == before.body
+    assert created.status == 201
