@@ -7,10 +7,16 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from pymongo import AsyncMongoClient
 
 from customer_async.settings import Settings
 from tests.support.servers import Servers, provide_servers, remove_test_data
+
+# Two cores shared with a broker and a store: an example's wall time says nothing about its
+# correctness, so no per-example deadline (properties stay exactly as strict).
+hypothesis_settings.register_profile("customer-async", deadline=None)
+hypothesis_settings.load_profile("customer-async")
 
 
 @pytest.fixture(autouse=True)
