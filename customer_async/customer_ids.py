@@ -8,6 +8,7 @@ and looking for what a request left behind is a lookup by `_id`, never a scan.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 
 from customer_async.errors import InvalidParameter
 from customer_async.types import JSON, Command, Operation
@@ -21,9 +22,9 @@ def created_customer_id(request_key: str) -> str:
     return str(uuid.uuid5(_CREATED_IDS, request_key))
 
 
-def requested_customer_id(parameters: object) -> str:
+def requested_customer_id(parameters: Mapping[str, JSON]) -> str:
     """The `id` parameter: a non-empty string or a number, compared as a string."""
-    raw: JSON = parameters.get("id") if isinstance(parameters, dict) else None
+    raw = parameters.get("id")
     if isinstance(raw, bool) or not isinstance(raw, str | int | float):
         raise InvalidParameter("the `id` parameter is missing or not a string or number")
     text = str(raw).strip()
@@ -37,6 +38,6 @@ def command_customer_id(command: Command) -> str | None:
     if command.operation is Operation.CREATE:
         return created_customer_id(command.request_key)
     try:
-        return requested_customer_id(dict(command.parameters))
+        return requested_customer_id(command.parameters)
     except InvalidParameter:
         return None

@@ -68,15 +68,12 @@ class Dispatcher:
 
     async def dispatch(self, request: Command | Rejection) -> None:
         """Deliver the one reply (and any events) `request` is owed."""
-        if isinstance(request, Rejection):
-            address = ReplyAddress(
-                request.reply_channel, request.correlation_id, request.request_topic, request.key
-            )
-            await self._sink.deliver(address, error_reply(request.error), ())
-            return
         address = ReplyAddress(
             request.reply_channel, request.correlation_id, request.request_topic, request.key
         )
+        if isinstance(request, Rejection):
+            await self._sink.deliver(address, error_reply(request.error), ())
+            return
         try:
             if request.operation.writes:
                 await self._write(request, address)

@@ -126,9 +126,8 @@ class CustomerService:
         except Exception:
             # A bug outside the handlers: the request still gets its one (500) reply.
             log.exception("request %s/%d@%d failed", record.topic, record.partition, record.offset)
-            operation = self._topics.operation(record.topic) or Operation.RETRIEVE
             address = ReplyAddress(
-                self._topics.default_reply(operation),
+                self._topics.default_reply(request.operation),
                 request.correlation_id,
                 record.topic,
                 request.key,

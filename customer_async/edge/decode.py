@@ -62,10 +62,6 @@ class RequestTopics:
         """The five request topics."""
         return list(self._by_topic)
 
-    def operation(self, topic: str) -> Operation | None:
-        """The operation whose request topic this is."""
-        return self._by_topic.get(topic)
-
     def default_reply(self, operation: Operation) -> str:
         """The operation's default reply topic."""
         return self._default_reply[operation]

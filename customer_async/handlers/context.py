@@ -46,4 +46,4 @@ async def applied_by_retry(command: Command, context: HandlerContext) -> Outcome
 
 def customer_id(command: Command) -> str:
     """The `id` parameter of a retrieve, patch or delete (400 when missing or malformed)."""
-    return requested_customer_id(dict(command.parameters))
+    return requested_customer_id(command.parameters)
