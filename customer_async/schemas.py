@@ -39,6 +39,7 @@ AttributeType: TypeAlias = Literal[
 """How a filter compares an attribute: its JSON Schema type, with date-time strings apart."""
 
 _MAX_MESSAGE_CHARS = 300  # jsonschema messages quote the instance, which may be a whole document
+_QUOTED_INSTANCE_CHARS = 80  # how much of a long quoted instance a message keeps
 _SIMPLE_KEY = re.compile(r"[@A-Za-z_][A-Za-z0-9_]*")
 _RFC3339_DATE_TIME = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:(?P<second>[0-9]{2})(\.[0-9]+)?"
@@ -115,7 +116,16 @@ def _format_checker() -> FormatChecker:
     return checker
 
 
-def _shorten(message: str) -> str:
+def _shorten(message: str, instance: object = None) -> str:
+    """At most `_MAX_MESSAGE_CHARS`, cutting the quoted instance first so the reason stays.
+
+    `{...} is not of type 'string'` keeps `is not of type 'string'` however large the value.
+    """
+    if len(message) <= _MAX_MESSAGE_CHARS:
+        return message
+    quoted = repr(instance)
+    if len(quoted) > _QUOTED_INSTANCE_CHARS and quoted in message:
+        message = message.replace(quoted, quoted[: _QUOTED_INSTANCE_CHARS - 1] + "…", 1)
     if len(message) <= _MAX_MESSAGE_CHARS:
         return message
     return message[: _MAX_MESSAGE_CHARS - 1] + "…"
@@ -221,7 +231,7 @@ class SchemaRegistry:
         except (Unresolvable, RecursionError) as exc:
             raise InternalError(f"schema {schema_name!r} could not be applied") from exc
         if error is not None:
-            message = f"{json_path(error.absolute_path)}: {_shorten(error.message)}"
+            message = f"{json_path(error.absolute_path)}: {_shorten(error.message, error.instance)}"
             raise SchemaViolation(message) from error
 
     def attribute_types(self, schema_name: str = "Customer") -> Mapping[str, AttributeType]:

@@ -300,6 +300,18 @@ EXPECTED_SCHEMAS = {
     "PartyRoleSpecificationRef",
     "GeographicAddressRef",
     "Characteristic",
+    "PolymorphicCharacteristic",
+    "StringCharacteristic",
+    "NumberCharacteristic",
+    "FloatCharacteristic",
+    "IntegerCharacteristic",
+    "BooleanCharacteristic",
+    "ObjectCharacteristic",
+    "StringArrayCharacteristic",
+    "NumberArrayCharacteristic",
+    "IntegerArrayCharacteristic",
+    "BooleanArrayCharacteristic",
+    "ObjectArrayCharacteristic",
     "CharacteristicRelationship",
     "ContactMedium",
     "EmailContactMedium",
@@ -499,6 +511,229 @@ def test_characteristic_value_may_be_any_json() -> None:
     values = ["gold", 3, 2.5, True, None, [1, "a"], {"nested": {"deep": [1]}}]
     doc = customer(characteristic=[{"name": f"c{i}", "value": v} for i, v in enumerate(values)])
     schemas.validate("Customer", doc)
+
+
+# TMF629 v5.0.1 types a characteristic's value by its @type: per sub-class, values it accepts
+# and wrong-typed values with the path (below `$.characteristic[0]`) and message they get.
+TYPED_CHARACTERISTICS: dict[str, tuple[list[Any], list[tuple[Any, str, str]]]] = {
+    "StringCharacteristic": (
+        ["gold", ""],
+        [
+            (5, ".value", "5 is not of type 'string'"),
+            (None, ".value", "None is not of type 'string'"),
+        ],
+    ),
+    "NumberCharacteristic": (
+        [3, 2.5, -1e3],
+        [
+            ("3", ".value", "'3' is not of type 'number'"),
+            (True, ".value", "True is not of type 'number'"),
+        ],
+    ),
+    "FloatCharacteristic": (
+        [2.5, 3],
+        [
+            ("2.5", ".value", "'2.5' is not of type 'number'"),
+            ([2.5], ".value", "[2.5] is not of type 'number'"),
+        ],
+    ),
+    "IntegerCharacteristic": (
+        [3, 0, -7],
+        [
+            (2.5, ".value", "2.5 is not of type 'integer'"),
+            (True, ".value", "True is not of type 'integer'"),
+        ],
+    ),
+    "BooleanCharacteristic": (
+        [True, False],
+        [
+            ("true", ".value", "'true' is not of type 'boolean'"),
+            (1, ".value", "1 is not of type 'boolean'"),
+        ],
+    ),
+    "ObjectCharacteristic": (
+        [{}, {"tier": {"level": [1, "a"]}}],
+        [
+            ([1], ".value", "[1] is not of type 'object'"),
+            ("{}", ".value", "'{}' is not of type 'object'"),
+        ],
+    ),
+    "StringArrayCharacteristic": (
+        [[], ["a", "b"]],
+        [
+            (["a", 1], ".value[1]", "1 is not of type 'string'"),
+            ("a", ".value", "'a' is not of type 'array'"),
+        ],
+    ),
+    "NumberArrayCharacteristic": (
+        [[1, 2.5]],
+        [
+            ([1, "2"], ".value[1]", "'2' is not of type 'number'"),
+            (1, ".value", "1 is not of type 'array'"),
+        ],
+    ),
+    "IntegerArrayCharacteristic": (
+        [[1, -2, 0]],
+        [
+            ([1, 2.5], ".value[1]", "2.5 is not of type 'integer'"),
+            (1, ".value", "1 is not of type 'array'"),
+        ],
+    ),
+    "BooleanArrayCharacteristic": (
+        [[True, False]],
+        [
+            ([True, 0], ".value[1]", "0 is not of type 'boolean'"),
+            (True, ".value", "True is not of type 'array'"),
+        ],
+    ),
+    "ObjectArrayCharacteristic": (
+        [[{"a": 1}, {}]],
+        [
+            ([{"a": 1}, "x"], ".value[1]", "'x' is not of type 'object'"),
+            ({"a": 1}, ".value", "{'a': 1} is not of type 'array'"),
+        ],
+    ),
+}
+
+ACCEPTED_CHARACTERISTICS = [
+    pytest.param(type_name, value, id=f"{type_name}-{index}")
+    for type_name, (accepted, _) in TYPED_CHARACTERISTICS.items()
+    for index, value in enumerate(accepted)
+]
+
+REFUSED_CHARACTERISTICS = [
+    pytest.param(type_name, value, path, message, id=f"{type_name}-{index}")
+    for type_name, (_, refused) in TYPED_CHARACTERISTICS.items()
+    for index, (value, path, message) in enumerate(refused)
+]
+
+
+def characteristic_in(schema_name: str, item: Document) -> tuple[Any, str]:
+    """A document of `schema_name` whose only characteristic is `item`, and that item's path."""
+    if schema_name == "Customer":
+        return customer(characteristic=[item]), "$.characteristic[0]"
+    if schema_name == "Customer_FVO":
+        return SEED_CREATE_REQUEST | {"characteristic": [item]}, "$.characteristic[0]"
+    if schema_name == "Customer_MVO":
+        return {"characteristic": [item]}, "$.characteristic[0]"
+    event = copy.deepcopy(SEED_EVENTS[schema_name])
+    event["event"]["customer"]["characteristic"] = [item]
+    return event, "$.event.customer.characteristic[0]"
+
+
+CARRYING_CHARACTERISTICS = [
+    "Customer",
+    "Customer_FVO",
+    "Customer_MVO",
+    "CustomerCreateEvent",
+    "CustomerAttributeValueChangeEvent",
+]
+
+
+def test_every_typed_characteristic_has_its_schema_and_is_dispatched_by_type() -> None:
+    """Each sub-class file extends Characteristic, and the dispatcher sends its @type there."""
+    registry = SchemaRegistry()
+    dispatcher = registry.schema("PolymorphicCharacteristic")
+    dispatched = {
+        branch["if"]["properties"]["@type"]["const"]: branch["then"]["$ref"]
+        for branch in dispatcher["allOf"]
+        if "if" in branch
+    }
+    assert dispatched == {name: f"{name}.schema.json" for name in TYPED_CHARACTERISTICS}
+    for name in TYPED_CHARACTERISTICS:
+        assert registry.schema(name)["allOf"] == [{"$ref": "Characteristic.schema.json"}]
+    for owner in ("PartyRole", "Customer_MVO"):
+        items = registry.schema(owner)["properties"]["characteristic"]["items"]
+        assert items == {"$ref": "PolymorphicCharacteristic.schema.json"}, owner
+
+
+@pytest.mark.parametrize("schema_name", CARRYING_CHARACTERISTICS)
+@pytest.mark.parametrize(("type_name", "value"), ACCEPTED_CHARACTERISTICS)
+def test_typed_characteristic_accepts_its_value_type_unchanged(
+    schema_name: str, type_name: str, value: Any
+) -> None:
+    item = {"@type": type_name, "name": "segment", "valueType": type_name, "value": value}
+    document, _ = characteristic_in(schema_name, item)
+    before = copy.deepcopy(document)
+    schemas.validate(schema_name, document)
+    assert document == before
+    assert json.loads(json.dumps(document)) == before
+
+
+@pytest.mark.parametrize("schema_name", CARRYING_CHARACTERISTICS)
+@pytest.mark.parametrize(("type_name", "value", "path", "message"), REFUSED_CHARACTERISTICS)
+def test_typed_characteristic_refuses_a_wrong_typed_value_at_its_path(
+    schema_name: str, type_name: str, value: Any, path: str, message: str
+) -> None:
+    document, at = characteristic_in(schema_name, {"@type": type_name, "name": "n", "value": value})
+    assert violation(schema_name, document) == f"{at}{path}: {message}"
+
+
+def test_the_issue_example_is_refused_where_the_value_is() -> None:
+    """`{"@type": "StringCharacteristic", "value": 5}` once created a customer; now it is a 400."""
+    request = SEED_CREATE_REQUEST | {
+        "characteristic": [
+            {"name": "tier", "value": 5},
+            {"@type": "StringCharacteristic", "name": "segment", "value": 5},
+        ]
+    }
+    assert violation("Customer_FVO", request) == (
+        "$.characteristic[1].value: 5 is not of type 'string'"
+    )
+
+
+def test_a_large_wrong_typed_value_keeps_path_and_reason_in_a_short_message() -> None:
+    value = {f"key{n}": "x" * 50 for n in range(200)}
+    item = {"@type": "StringCharacteristic", "name": "segment", "value": value}
+    message = violation("Customer", customer(characteristic=[item]))
+    assert message.startswith("$.characteristic[0].value: {'key0': 'xxx")
+    assert message.endswith("… is not of type 'string'")
+    assert len(message) <= 300
+
+
+def test_typed_characteristic_still_checks_the_base_attributes() -> None:
+    item = {"@type": "IntegerCharacteristic", "name": 7, "value": 7}
+    assert violation("Customer", customer(characteristic=[item])) == (
+        "$.characteristic[0].name: 7 is not of type 'string'"
+    )
+    related = {
+        "@type": "BooleanCharacteristic",
+        "value": True,
+        "characteristicRelationship": [{"id": 1}],
+    }
+    assert violation("Customer", customer(characteristic=[related])).startswith(
+        "$.characteristic[0].characteristicRelationship[0].id: "
+    )
+
+
+@pytest.mark.parametrize("schema_name", CARRYING_CHARACTERISTICS)
+def test_plain_and_unknown_characteristic_types_keep_an_untyped_value(schema_name: str) -> None:
+    values = ["gold", 3, 2.5, True, None, [1, "a"], {"nested": {"deep": [1]}}]
+    items = [
+        {"@type": type_name, "name": f"c{index}", "value": value}
+        for type_name in ("Characteristic", "LoyaltyCharacteristic", "FloatArrayCharacteristic")
+        for index, value in enumerate(values)
+    ]
+    document, _ = characteristic_in(schema_name, items[0])
+    if schema_name.endswith("Event"):
+        document["event"]["customer"]["characteristic"] = items
+    else:
+        document["characteristic"] = items
+    schemas.validate(schema_name, document)
+
+
+def test_an_unknown_characteristic_type_is_checked_against_the_base() -> None:
+    item = {"@type": "LoyaltyCharacteristic", "@baseType": "Characteristic", "value": 5, "id": 5}
+    assert violation("Customer", customer(characteristic=[item])) == (
+        "$.characteristic[0].id: 5 is not of type 'string'"
+    )
+
+
+def test_the_type_of_a_characteristic_is_a_string() -> None:
+    item = {"@type": 5, "name": "segment", "value": 5}
+    assert violation("Customer", customer(characteristic=[item])) == (
+        "$.characteristic[0].@type: 5 is not of type 'string'"
+    )
 
 
 @pytest.mark.parametrize(
