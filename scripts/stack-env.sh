@@ -6,19 +6,34 @@ FERRETDB_VERSION=v1.24.2 # pinned by stack/ferretdb/go.mod
 KAFKA_PORT=${CUSTOMER_ASYNC_STACK_KAFKA_PORT:-9092}
 CONTROLLER_PORT=${CUSTOMER_ASYNC_STACK_CONTROLLER_PORT:-9093}
 MONGODB_PORT=${CUSTOMER_ASYNC_STACK_MONGODB_PORT:-27017}
+POSTGRESQL_PORT=${CUSTOMER_ASYNC_STACK_POSTGRESQL_PORT:-55432}
 
 CACHE_DIR=${CUSTOMER_ASYNC_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/customer-async}
 STACK_DIR=${CUSTOMER_ASYNC_STACK_DIR:-${XDG_STATE_HOME:-$HOME/.local/state}/customer-async/stack-$KAFKA_PORT}
 LOG_DIR=$STACK_DIR/logs
 KAFKA_DIR=$STACK_DIR/kafka
-FERRETDB_DIR=$STACK_DIR/ferretdb
 KAFKA_LIBS=$CACHE_DIR/kafka-$KAFKA_VERSION/libs
-FERRETDB_BIN=$CACHE_DIR/bin/ferretdb-sqlite-$FERRETDB_VERSION
+# The launcher's own source is part of the name, so a changed launcher is built again.
+FERRETDB_BUILD=$(cat "$STACK_REPO"/stack/ferretdb/{main.go,go.mod,go.sum} | sha256sum | cut -c1-12)
+FERRETDB_BIN=$CACHE_DIR/bin/ferretdb-$FERRETDB_VERSION-$FERRETDB_BUILD
 KAFKA_PID=$STACK_DIR/kafka.pid
 FERRETDB_PID=$STACK_DIR/ferretdb.pid
+POSTGRESQL_PID=$STACK_DIR/postgresql.pid
+
+# PostgreSQL refuses to run as root; root runs it as the `postgres` user, whose data directory
+# must then lie where that user can reach it (not below root's home).
+if [ "$(id -u)" = 0 ]; then
+    POSTGRESQL_DIR=${CUSTOMER_ASYNC_STACK_POSTGRESQL_DIR:-/var/tmp/customer-async/postgresql-$(printf '%s' "$STACK_DIR" | sha256sum | cut -c1-12)}
+else
+    POSTGRESQL_DIR=${CUSTOMER_ASYNC_STACK_POSTGRESQL_DIR:-$STACK_DIR/postgresql}
+fi
+POSTGRESQL_DATA=$POSTGRESQL_DIR/data
+POSTGRESQL_URL="postgres://postgres@127.0.0.1:$POSTGRESQL_PORT/ferretdb"
+
 # Markers on the command lines let `down` recognise its own processes, never others by name.
 KAFKA_MARKER="customer-async.stack=$STACK_DIR"
-FERRETDB_MARKER="file:$FERRETDB_DIR/data/"
+FERRETDB_MARKER="-stack $STACK_DIR"
+POSTGRESQL_MARKER="-D $POSTGRESQL_DATA"
 
 # Runs a Kafka class from the cached jars with quiet logging (console tools, storage tool).
 kafka_java() {

@@ -1,5 +1,5 @@
-// Command ferretdb-sqlite runs FerretDB v1 (the MongoDB wire protocol over SQLite) for the
-// project's local stack and tests.
+// Command ferretdb runs FerretDB v1 (the MongoDB wire protocol) over PostgreSQL for the project's
+// local stack and tests.
 //
 // FerretDB's own cmd/ferretdb refuses to start when built by `go install` from the module proxy
 // (its version file is generated at release time), so the stack builds this small program on
@@ -20,8 +20,10 @@ import (
 
 func main() {
 	listenAddr := flag.String("listen-addr", "127.0.0.1:27017", "TCP address to serve the MongoDB wire protocol on")
-	sqliteURL := flag.String("sqlite-url", "file:data/", "SQLite URI of the data directory (must end with a slash)")
+	postgresqlURL := flag.String("postgresql-url", "postgres://postgres@127.0.0.1:5432/ferretdb", "PostgreSQL URL of the backend database")
 	logLevel := flag.String("log-level", "warn", "debug, info, warn or error")
+	// Shown in the process list only, so that scripts/stack recognises the servers it started.
+	_ = flag.String("stack", "", "the stack directory this server belongs to (informational)")
 	flag.Parse()
 
 	var level slog.Level
@@ -32,10 +34,10 @@ func main() {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
 	server, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: *listenAddr},
-		Logger:    logger,
-		Handler:   "sqlite",
-		SQLiteURL: *sqliteURL,
+		Listener:      ferretdb.ListenerConfig{TCP: *listenAddr},
+		Logger:        logger,
+		Handler:       "postgresql",
+		PostgreSQLURL: *postgresqlURL,
 	})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "ferretdb: %v\n", err)
@@ -45,7 +47,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	logger.Warn("serving", "listen-addr", *listenAddr, "sqlite-url", *sqliteURL)
+	logger.Warn("serving", "listen-addr", *listenAddr, "postgresql-url", *postgresqlURL)
 	if err := server.Run(ctx); err != nil {
 		fmt.Fprintf(os.Stderr, "ferretdb: %v\n", err)
 		os.Exit(1)

@@ -49,7 +49,7 @@ async def test_store_outage_gets_503_and_service_recovers(
     start_service: StartService, settings: Settings, tmp_path: Path
 ) -> None:
     """The store goes away: after the retry budget a TMF 503; when it is back, service resumes."""
-    store = PrivateFerretDB(tmp_path / "ferretdb")
+    store = PrivateFerretDB(tmp_path / "ferretdb.log")
     await store.start()
     client = ServiceClient(settings)
     try:
@@ -77,11 +77,11 @@ async def test_store_outage_gets_503_and_service_recovers(
 async def private_stack(tmp_path: Path) -> AsyncIterator[PrivateStack]:
     """A stack of this test's own; torn down after the services that use it stopped."""
     stack = PrivateStack(tmp_path / "stack")
-    await stack.up()
     try:
+        await stack.up()
         yield stack
     finally:
-        await stack.down()
+        await stack.remove()  # also after a failed `up`: nothing of it outlives the test
 
 
 async def test_service_serves_again_after_a_broker_restart(

@@ -1,4 +1,8 @@
-"""A private FerretDB process (the stack's binary) that a test may stop and start at will."""
+"""A private FerretDB process (the stack's binary) that a test may stop and start at will.
+
+It serves from the local stack's PostgreSQL cluster, so stopping it takes the store away from a
+service while its data stays where it was.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +14,14 @@ from pathlib import Path
 from tests.support.servers import REPO, reachable
 
 
-def _binary() -> Path:
+def _stack_value(name: str) -> str:
+    """A variable of scripts/stack-env.sh, after making sure the stack's binaries exist."""
     subprocess.run([str(REPO / "scripts" / "stack"), "install"], check=True, capture_output=True)
-    script = 'source scripts/stack-env.sh && echo "$FERRETDB_BIN"'
+    script = f'source scripts/stack-env.sh && echo "${name}"'
     found = subprocess.run(
         ["bash", "-c", script], cwd=REPO, check=True, capture_output=True, text=True
     )
-    return Path(found.stdout.strip())
+    return found.stdout.strip()
 
 
 def free_port() -> int:
@@ -28,26 +33,28 @@ def free_port() -> int:
 
 
 class PrivateFerretDB:
-    """One FerretDB on its own port and data directory."""
+    """One FerretDB on its own port, in front of the local stack's PostgreSQL."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, log_file: Path) -> None:
         self.port = free_port()
         self.uri = f"mongodb://127.0.0.1:{self.port}"
-        self._data_dir = data_dir
-        self._binary = _binary()
+        self._log_file = log_file
+        self._binary = Path(_stack_value("FERRETDB_BIN"))
+        self._postgresql_url = _stack_value("POSTGRESQL_URL")
         self._process: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
-        self._data_dir.mkdir(parents=True, exist_ok=True)
-        self._process = await asyncio.create_subprocess_exec(
-            str(self._binary),
-            "-listen-addr",
-            f"127.0.0.1:{self.port}",
-            "-sqlite-url",
-            f"file:{self._data_dir}/",
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
+        self._log_file.parent.mkdir(parents=True, exist_ok=True)
+        with self._log_file.open("ab") as log:
+            self._process = await asyncio.create_subprocess_exec(
+                str(self._binary),
+                "-listen-addr",
+                f"127.0.0.1:{self.port}",
+                "-postgresql-url",
+                self._postgresql_url,
+                stdout=log,
+                stderr=log,
+            )
         for _ in range(100):
             if reachable("127.0.0.1", self.port, timeout=0.2):
                 return

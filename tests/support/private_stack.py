@@ -24,7 +24,12 @@ class PrivateStack:
             "CUSTOMER_ASYNC_STACK_KAFKA_PORT": str(self.kafka_port),
             "CUSTOMER_ASYNC_STACK_CONTROLLER_PORT": str(free_port()),
             "CUSTOMER_ASYNC_STACK_MONGODB_PORT": str(self.mongodb_port),
+            "CUSTOMER_ASYNC_STACK_POSTGRESQL_PORT": str(free_port()),
         }
+
+    def use_controller_port(self, port: int) -> None:
+        """Give the broker's controller this port (a test may hold it to make Kafka fail)."""
+        self._env["CUSTOMER_ASYNC_STACK_CONTROLLER_PORT"] = str(port)
 
     @property
     def kafka_bootstrap_servers(self) -> str:
@@ -34,7 +39,8 @@ class PrivateStack:
     def mongodb_uri(self) -> str:
         return f"mongodb://127.0.0.1:{self.mongodb_port}"
 
-    async def _stack(self, command: str) -> None:
+    async def run(self, command: str) -> tuple[int, str]:
+        """`scripts/stack COMMAND` for this stack: its exit status and output."""
         process = await asyncio.create_subprocess_exec(
             str(REPO / "scripts" / "stack"),
             command,
@@ -43,7 +49,12 @@ class PrivateStack:
             stderr=asyncio.subprocess.STDOUT,
         )
         output, _ = await process.communicate()
-        assert process.returncode == 0, output.decode()[-3000:]
+        assert process.returncode is not None
+        return process.returncode, output.decode(errors="replace")
+
+    async def _stack(self, command: str) -> None:
+        status, output = await self.run(command)
+        assert status == 0, output[-3000:]
 
     async def up(self) -> None:
         """Start whatever is not running (idempotent), and wait until it serves."""
@@ -52,14 +63,32 @@ class PrivateStack:
     async def down(self) -> None:
         await self._stack("down")
 
+    async def remove(self) -> None:
+        """Stop everything and remove the stack's data (its PostgreSQL cluster too)."""
+        await self.down()
+        await self._stack("clean")
+
+    def pid(self, server: str) -> int | None:
+        """The pid `up` recorded for `server` (kafka, ferretdb, postgresql), if any."""
+        pid_file = self._directory / f"{server}.pid"
+        return int(pid_file.read_text()) if pid_file.exists() else None
+
     async def stop_kafka(self) -> None:
         """Stop the broker only (SIGTERM to the pid `up` recorded), and wait until it is gone."""
-        pid = int((self._directory / "kafka.pid").read_text())
+        pid = self.pid("kafka")
+        assert pid is not None, "the private broker was never started"
         os.kill(pid, signal.SIGTERM)
         for _ in range(600):
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
+            if not process_alive(pid):
                 return
             await asyncio.sleep(0.1)
         raise AssertionError("the private broker did not stop in 60 s")
+
+
+def process_alive(pid: int) -> bool:
+    """Whether `pid` is a live process (a zombie waiting to be reaped is not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
