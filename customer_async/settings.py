@@ -38,6 +38,11 @@ class Settings(BaseSettings):
     store_timeout_ms: int = Field(default=5000, gt=0)
     shutdown_grace_seconds: float = Field(default=30.0, ge=0)
     log_level: str = "INFO"
+    log_repeat_window_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="A repeated log line is written once, then summarised once per this window.",
+    )
     max_in_flight: int = Field(
         default=64, gt=0, description="Requests handled at once by one instance (all partitions)."
     )
