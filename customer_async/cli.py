@@ -27,6 +27,9 @@ def serve() -> None:
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
+    from customer_async.log_limits import install_log_limits  # noqa: PLC0415 - only serve uses it
+
+    install_log_limits(settings.log_repeat_window_seconds)  # an outage: a few lines, not 100,000
     asyncio.run(_serve(settings))
 
 
