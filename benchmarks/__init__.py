@@ -3,11 +3,16 @@
 `python -m benchmarks` (or `scripts/bench`) runs, against one Kafka broker and one
 MongoDB-protocol store on loopback, with a fresh topic prefix and database:
 
-- the ceilings: a minimal Kafka echo service (`echo.py`), raw PyMongo `insert_one`/`find_one`
-  (`store_ceiling.py`) and the memory of an idle process holding the same clients
-  (`idle_clients.py`, read through `memory.py`);
-- the service as a child process, driven by `driver.py` with the operations of `workload.py`;
-- the report (`report.py`): rates, latency percentiles and peak memory as ratios to the ceilings.
+- the ceilings: a minimal Kafka echo service (`echo.py`), raw PyMongo `insert_one`, `find_one`
+  and `update_one` (`store_ceiling.py`, on documents shaped by `stored_customers.py`) and the
+  memory of an idle process holding the same clients (`idle_clients.py`, read through
+  `memory.py`);
+- the service as a child process, driven by `driver.py` with the operations of `workload.py`:
+  in closed loop (a window in flight; store commands counted by `store_counters.py`), in open
+  loop at fixed offered loads beside the echo (`open_loop.py`), and with many customers stored
+  (`scale.py`);
+- the report (`report.py`): every figure as a ratio to a ceiling, the issue's targets checked
+  (`targets.py`), written as a table, a JSON file and a PNG plot (`outputs.py`, `plot.py`).
 
 `run.py` wires these together; `run_benchmark` is the entry point.
 """

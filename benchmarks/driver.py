@@ -1,17 +1,21 @@
 """The client side of every Kafka measurement: requests out, replies matched by correlation id.
 
 One producer sends, one consumer reads the reply topics (all partitions assigned, so no group
-to join), and a semaphore keeps at most `window` requests in flight. The same driver measures
-the echo ceiling and the service, so the two differ only in what answers.
+to join). Closed loop (`exchange`): a semaphore keeps at most `window` requests in flight, so the
+rate is whatever the answering side sustains. Open loop (`exchange_at_rate`): requests leave on a
+fixed schedule whatever the replies do, and each latency runs from the request's scheduled time,
+so a sender that falls behind cannot hide queueing (no coordinated omission). The same driver
+measures the echo ceiling and the service, so the two differ only in what answers.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -50,6 +54,31 @@ class NoAnswer:
     sent: float
 
 
+Done = Callable[[], None]
+"""Told each time a request is finished (answered or given up): drives a progress bar."""
+
+
+def ignore() -> None:
+    """The `Done` of a phase nobody watches."""
+
+
+@dataclass(frozen=True, slots=True)
+class Unsent:
+    """A request never sent: its phase's time was up before its turn came."""
+
+
+UNSENT = Unsent()
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """What an open-loop send found: the answers in request order, and how far the sender fell
+    behind its schedule at worst (seconds; large means the client, not the server, was slow)."""
+
+    answers: list[Answer | NoAnswer]
+    send_lag: float
+
+
 class Driver:
     """Sends requests with at most `window` in flight and waits for their replies."""
 
@@ -75,7 +104,7 @@ class Driver:
             auto_offset_reset="earliest",
         )
         self._assignment = [TopicPartition(t, p) for t in reply_topics for p in range(partitions)]
-        self._window = asyncio.Semaphore(window)
+        self._window = window
         self._pending: dict[str, asyncio.Future[Answer]] = {}
         self._reader: asyncio.Task[None] | None = None
         self.unmatched = 0
@@ -98,33 +127,90 @@ class Driver:
         await self._producer.stop()
 
     async def exchange(
-        self, requests: Sequence[Request], deadline: float
-    ) -> list[Answer | NoAnswer]:
-        """Send every request and wait for its reply until `deadline` (event-loop time)."""
-        return list(await asyncio.gather(*(self._round_trip(r, deadline) for r in requests)))
+        self,
+        requests: Sequence[Request],
+        deadline: float,
+        on_done: Done = ignore,
+        *,
+        window: int | None = None,
+        send_until: float | None = None,
+    ) -> list[Answer | NoAnswer | Unsent]:
+        """Send every request, at most `window` (default: the driver's) in flight, and wait for
+        each reply until `deadline` (event-loop time). Requests whose turn comes after
+        `send_until` are not sent at all (a phase bounded in time as well as in count)."""
+        limit = asyncio.Semaphore(window or self._window)
+        stop = math.inf if send_until is None else send_until
+        return list(
+            await asyncio.gather(
+                *(self._windowed(r, limit, stop, deadline, on_done) for r in requests)
+            )
+        )
 
-    async def _round_trip(self, request: Request, deadline: float) -> Answer | NoAnswer:
-        async with self._window:
-            correlation_id = uuid.uuid4().hex
-            arrival: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
-            self._pending[correlation_id] = arrival
-            sent = time.perf_counter()
-            try:
-                async with asyncio.timeout_at(deadline):
-                    await self._producer.send_and_wait(
-                        request.topic,
-                        request.value,
-                        key=request.key,
-                        headers=[(CORRELATION_ID, correlation_id.encode()), *request.headers],
-                    )
-                    answer = await arrival
-            except TimeoutError:
-                return NoAnswer("no reply before the deadline", sent)
-            except KafkaError as exc:
-                return NoAnswer(f"send failed: {type(exc).__name__}", sent)
-            finally:
-                self._pending.pop(correlation_id, None)
-            return replace(answer, sent=sent)
+    async def exchange_at_rate(
+        self,
+        requests: Sequence[Request],
+        rate: float,
+        deadline: float,
+        on_done: Done = ignore,
+    ) -> Schedule:
+        """Send request i at `i / rate` seconds from now, regardless of replies, and wait for
+        every reply until `deadline` (event-loop time); latencies count from the schedule."""
+        loop = asyncio.get_running_loop()
+        start = time.perf_counter()
+        lag = 0.0
+        trips: list[asyncio.Task[Answer | NoAnswer]] = []
+        for index, request in enumerate(requests):
+            due = start + index / rate
+            ahead = due - time.perf_counter()
+            if ahead > 0:
+                await asyncio.sleep(ahead)
+            if loop.time() >= deadline:
+                break
+            lag = max(lag, time.perf_counter() - due)
+            trips.append(asyncio.create_task(self._round_trip(request, due, deadline, on_done)))
+        answers: list[Answer | NoAnswer] = list(await asyncio.gather(*trips))
+        unsent: list[Answer | NoAnswer] = [
+            NoAnswer("not sent before the deadline", start) for _ in requests[len(trips) :]
+        ]
+        return Schedule(answers + unsent, send_lag=lag)
+
+    async def _windowed(
+        self,
+        request: Request,
+        limit: asyncio.Semaphore,
+        send_until: float,
+        deadline: float,
+        on_done: Done,
+    ) -> Answer | NoAnswer | Unsent:
+        async with limit:
+            if asyncio.get_running_loop().time() >= send_until:
+                on_done()
+                return UNSENT
+            return await self._round_trip(request, time.perf_counter(), deadline, on_done)
+
+    async def _round_trip(
+        self, request: Request, sent: float, deadline: float, on_done: Done
+    ) -> Answer | NoAnswer:
+        correlation_id = uuid.uuid4().hex
+        arrival: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
+        self._pending[correlation_id] = arrival
+        try:
+            async with asyncio.timeout_at(deadline):
+                await self._producer.send_and_wait(
+                    request.topic,
+                    request.value,
+                    key=request.key,
+                    headers=[(CORRELATION_ID, correlation_id.encode()), *request.headers],
+                )
+                answer = await arrival
+        except TimeoutError:
+            return NoAnswer("no reply before the deadline", sent)
+        except KafkaError as exc:
+            return NoAnswer(f"send failed: {type(exc).__name__}", sent)
+        finally:
+            self._pending.pop(correlation_id, None)
+            on_done()
+        return replace(answer, sent=sent)
 
     async def _read(self) -> None:
         async for record in self._consumer:

@@ -28,16 +28,3 @@ def customer_merge_patch() -> dict[str, Any]:
     if patch["name"] != PATCHED_NAME:
         raise ValueError("examples/merge-patch.json no longer renames to PATCHED_NAME")
     return patch
-
-
-def stored_customer(customer_id: str) -> dict[str, Any]:
-    """A document shaped and sized like the one the service stores for the seed's create."""
-    return {
-        "_id": customer_id,
-        "id": customer_id,
-        "href": f"http://localhost:8080/tmf-api/customerManagement/v5/customer/{customer_id}",
-        **customer_create_request(),
-        "status": "Created",
-        "topicRef": "kafka://localhost/tmf.customerManagement.v5.retrieveCustomer.commandRequest",
-        "_version": 1,
-    }

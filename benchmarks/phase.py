@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from benchmarks.driver import Answer, Driver, NoAnswer, Request
+from benchmarks.driver import Answer, Done, Driver, NoAnswer, Request, Unsent, ignore
 from benchmarks.stats import MISSING, Measurement, Outcome, summarise
 
 Check = Callable[[Answer], str | None]
@@ -47,12 +47,50 @@ def judge(call: Call, answer: Answer | NoAnswer) -> Outcome:
 
 
 async def run_phase(
-    name: str, calls: Sequence[Call], driver: Driver, deadline: float
-) -> tuple[Measurement, list[Answer | NoAnswer]]:
-    """Send `calls` (bounded in flight by the driver) and measure them; answers in call order."""
-    answers = await driver.exchange([call.request for call in calls], deadline)
-    outcomes = [judge(call, answer) for call, answer in zip(calls, answers, strict=True)]
-    return summarise(name, outcomes), answers
+    name: str,
+    calls: Sequence[Call],
+    driver: Driver,
+    deadline: float,
+    on_done: Done = ignore,
+    *,
+    window: int | None = None,
+    send_until: float | None = None,
+) -> tuple[Measurement, list[Answer | NoAnswer | Unsent]]:
+    """Send `calls` in closed loop (at most `window` in flight, by default the driver's) and
+    measure them; answers in call order. Calls whose turn comes after `send_until` are not sent
+    and not measured (the measurement counts them as `unsent`)."""
+    answers = await driver.exchange(
+        [call.request for call in calls], deadline, on_done, window=window, send_until=send_until
+    )
+    return _measure(name, calls, answers), answers
+
+
+async def run_open_phase(
+    name: str,
+    calls: Sequence[Call],
+    driver: Driver,
+    *,
+    rate: float,
+    deadline: float,
+    on_done: Done = ignore,
+) -> tuple[Measurement, float]:
+    """Send `calls` at `rate` per second whatever the replies (open loop) and measure them;
+    also how many seconds the sender fell behind its schedule at worst."""
+    schedule = await driver.exchange_at_rate(
+        [call.request for call in calls], rate, deadline, on_done
+    )
+    return _measure(name, calls, schedule.answers), schedule.send_lag
+
+
+def _measure(
+    name: str, calls: Sequence[Call], answers: Sequence[Answer | NoAnswer | Unsent]
+) -> Measurement:
+    outcomes = [
+        judge(call, answer)
+        for call, answer in zip(calls, answers, strict=True)
+        if not isinstance(answer, Unsent)
+    ]
+    return summarise(name, outcomes, unsent=len(calls) - len(outcomes))
 
 
 def reply_body(answer: Answer) -> object:

@@ -1,11 +1,15 @@
-"""The report: each operation's rate and latency as ratios to the ceilings of the same run.
+"""The report: every figure of one run, as ratios to the ceilings of that same run.
 
-How to read it: `rate ÷ echo` is the share of the Kafka echo's throughput the operation reached
+How to read it: `rate ÷ echo` is the share of the Kafka echo's throughput an operation reached
 (1.0 would be as fast as any Kafka request/reply service can be here); `p50 x echo` and
 `p99 x echo` say how many times the echo's latency a reply took; `rate ÷ store` is the
-operation's rate over the store's single-document rate (find_one for reads, insert_one for
-writes); `peak x baseline` is the service's peak RSS over that of an idle process holding the
-same clients. Ratios, not absolute numbers, are what compares across machines and runs.
+operation's rate over the raw store's single-document rate for the same kind of work (insert_one
+for create, find_one for retrieve and list, update_one for patch and delete); `store/req` is the
+store commands a request cost, by command name below the table; the open-loop table gives
+latency at fixed offered loads beside the echo's at the same load; the scale table gives latency
+with many customers stored over latency with few; `peak x baseline` is the service's peak RSS
+over that of an idle process holding the same clients. The targets table checks the issue's
+targets against these ratios. Ratios, not absolute numbers, compare across machines and runs.
 """
 
 from __future__ import annotations
@@ -13,19 +17,38 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from benchmarks.open_loop import OpenLoopReport
+from benchmarks.ratios import ratio
+from benchmarks.scale import OPERATIONS as SCALE_OPERATIONS
+from benchmarks.scale import STORE_FIND, ScaleReport
 from benchmarks.stats import Measurement
+from benchmarks.store_counters import CommandsPerRequest
+
+__all__ = [
+    "BenchReport",
+    "Ceilings",
+    "MemoryReport",
+    "OperationReport",
+    "RunParameters",
+    "Target",
+    "operation_report",
+    "ratio",
+    "render",
+]
 
 _KIB_PER_MIB = 1024
 
-
-def ratio(numerator: float, denominator: float) -> float:
-    """`numerator / denominator`, NaN when that is not a finite number."""
-    if denominator == 0 or not math.isfinite(numerator) or not math.isfinite(denominator):
-        return math.nan
-    return numerator / denominator
+STORE_CEILING_OF = {
+    "create": "store insert_one",
+    "retrieve": "store find_one",
+    "patch": "store update_one",
+    "list": "store find_one",
+    "delete": "store update_one",
+}
+"""Which raw store operation bounds each service operation (a delete tombstones by update)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +62,11 @@ class RunParameters:
     kafka_bootstrap_servers: str
     mongodb_uri: str
     prefix: str
+    store_server: str
+    quick: bool
+    load_fractions: list[float]
+    step_seconds: float
+    scale_sizes: list[int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,20 +76,27 @@ class Ceilings:
     echo: Measurement
     store_insert: Measurement
     store_find: Measurement
+    store_update: Measurement
     memory_baseline_kib: int
+
+    def store(self, name: str) -> Measurement:
+        """The store ceiling called `name` (`store insert_one`, `store find_one` …)."""
+        found = {m.name: m for m in (self.store_insert, self.store_find, self.store_update)}
+        return found[name]
 
 
 @dataclass(frozen=True, slots=True)
 class OperationReport:
-    """One service operation measured, and its ratios to the ceilings."""
+    """One service operation measured in closed loop, and its ratios to the ceilings."""
 
     measurement: Measurement
+    store_ceiling: str
     rate_vs_echo: float
     p50_vs_echo: float
     p99_vs_echo: float
     rate_vs_store: float
-    store_commands_per_request: float | None
-    """Server-wide store commands during the phase per request: an estimate (store_counters)."""
+    store_commands: CommandsPerRequest | None
+    """Store commands per request during the phase, in sum and by name (store_counters.py)."""
     cpu_ms_per_request: float | None
     """CPU milliseconds the service process used during the phase, per request."""
 
@@ -77,21 +112,68 @@ class MemoryReport:
 
 
 @dataclass(frozen=True, slots=True)
+class Target:
+    """One of the issue's targets and what this run measured for it."""
+
+    name: str
+    measured: float | None
+    """None when the run could not measure it (a phase missing, or not every reply right)."""
+    limit: float
+    at_most: bool
+    """True: the measured value must be ≤ `limit`; False: ≥ `limit`."""
+    passed: bool | None
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class BenchReport:
     """Everything one run found."""
 
     parameters: RunParameters
     ceilings: Ceilings
     operations: list[OperationReport]
+    open_loop: list[OpenLoopReport]
+    scale: ScaleReport | None
     memory: MemoryReport
     wall_seconds: float
     unmatched_replies: int
+    targets: list[Target] = field(default_factory=list)
+    plot: str | None = None
+    """Where the PNG of latency against offered load was written."""
+
+    def operation(self, name: str) -> OperationReport | None:
+        """The closed-loop report of the operation called `name`."""
+        return next((o for o in self.operations if o.measurement.name == name), None)
+
+    def service_measurements(self) -> list[Measurement]:
+        """Every phase the service answered: closed loop, open loop and scale."""
+        found = [operation.measurement for operation in self.operations]
+        found += [step.service for report in self.open_loop for step in report.steps]
+        if self.scale is not None:
+            found += [m for point in self.scale.points for m in point.measurements.values()]
+        return found
 
     def measurements(self) -> list[Measurement]:
-        """Every measured phase: the ceilings' and the service's."""
-        ceilings = self.ceilings
-        phases = [ceilings.echo, ceilings.store_insert, ceilings.store_find]
-        return phases + [operation.measurement for operation in self.operations]
+        """Every measured phase: the ceilings', the echo's open loop and the service's."""
+        c = self.ceilings
+        echo_steps = [step.echo for report in self.open_loop for step in report.steps]
+        return [
+            c.echo,
+            c.store_insert,
+            c.store_find,
+            c.store_update,
+            *echo_steps,
+            *self.service_measurements(),
+        ]
+
+    def server_errors(self) -> int:
+        """Replies of the service with a 5xx status, over every phase."""
+        return sum(
+            count
+            for m in self.service_measurements()
+            for status, count in m.statuses.items()
+            if status.isdigit() and 500 <= int(status) < 600
+        )
 
     def ratios(self) -> dict[str, float]:
         """Every ratio the report states, by name."""
@@ -101,7 +183,14 @@ class BenchReport:
             found[f"{name} rate ÷ echo"] = operation.rate_vs_echo
             found[f"{name} p50 x echo"] = operation.p50_vs_echo
             found[f"{name} p99 x echo"] = operation.p99_vs_echo
-            found[f"{name} rate ÷ store"] = operation.rate_vs_store
+            found[f"{name} rate ÷ {operation.store_ceiling}"] = operation.rate_vs_store
+        for report in self.open_loop:
+            for step in report.steps:
+                found[f"{report.operation} open loop {step.fraction:.0%} p99 x echo"] = (
+                    step.p99_vs_echo
+                )
+        if self.scale is not None:
+            found.update(self.scale.ratios())
         found["service peak RSS x baseline"] = self.memory.peak_vs_baseline
         return found
 
@@ -123,7 +212,12 @@ class BenchReport:
     def to_json(self) -> str:
         """The report as JSON (NaN written as null), with `all_ok`, `problems` and `ratios`."""
         document = dataclasses.asdict(self)
-        document.update(all_ok=self.all_ok, problems=self.problems, ratios=self.ratios())
+        document.update(
+            all_ok=self.all_ok,
+            problems=self.problems,
+            server_errors=self.server_errors(),
+            ratios=self.ratios(),
+        )
         return json.dumps(_finite(document), indent=2, ensure_ascii=False)
 
 
@@ -131,39 +225,60 @@ def operation_report(
     measurement: Measurement,
     ceilings: Ceilings,
     *,
-    reads: bool,
-    store_commands_per_request: float | None,
+    store_commands: CommandsPerRequest | None,
     cpu_ms_per_request: float | None,
 ) -> OperationReport:
-    """The ratios of one operation to the echo and to the store (find_one or insert_one)."""
+    """The ratios of one operation to the echo and to its store ceiling."""
     echo = ceilings.echo
-    store = ceilings.store_find if reads else ceilings.store_insert
+    store_ceiling = STORE_CEILING_OF[measurement.name]
     return OperationReport(
         measurement=measurement,
+        store_ceiling=store_ceiling,
         rate_vs_echo=ratio(measurement.rate, echo.rate),
         p50_vs_echo=ratio(measurement.p50_ms, echo.p50_ms),
         p99_vs_echo=ratio(measurement.p99_ms, echo.p99_ms),
-        rate_vs_store=ratio(measurement.rate, store.rate),
-        store_commands_per_request=store_commands_per_request,
+        rate_vs_store=ratio(measurement.rate, ceilings.store(store_ceiling).rate),
+        store_commands=store_commands,
         cpu_ms_per_request=cpu_ms_per_request,
     )
 
 
 def render(report: BenchReport) -> str:
-    """The report as an aligned plain-text table."""
-    p = report.parameters
-    c = report.ceilings
+    """The report as aligned plain-text tables."""
     lines = [
-        f"customer-async benchmark: {p.requests} requests per operation, window {p.window}, "
-        f"timeout {p.timeout_seconds:g} s, {p.cpus} CPUs",
-        f"Kafka {p.kafka_bootstrap_servers}, store {p.mongodb_uri}, prefix {p.prefix}",
+        *_header(report),
+        *_ceilings(report.ceilings),
+        *_closed_loop(report),
+        *_open_loop(report),
+        *_scale(report),
+        *_memory(report.memory),
+        *_targets(report),
+        *_verdict(report),
+    ]
+    return "\n".join(lines)
+
+
+def _header(report: BenchReport) -> list[str]:
+    p = report.parameters
+    mode = "quick run" if p.quick else "full run"
+    return [
+        f"customer-async benchmark ({mode}): {p.requests} requests per operation, "
+        f"window {p.window}, timeout {p.timeout_seconds:g} s, {p.cpus} CPUs",
+        f"Kafka {p.kafka_bootstrap_servers}, store {p.mongodb_uri} ({p.store_server}), "
+        f"prefix {p.prefix}",
         "",
-        f"{'Ceilings (same run)':<22}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}  right",
+    ]
+
+
+def _ceilings(c: Ceilings) -> list[str]:
+    lines = [
+        f"{'Ceilings (same run)':<22}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}  right"
     ]
     for name, m in (
         ("Kafka echo", c.echo),
         ("store insert_one", c.store_insert),
         ("store find_one", c.store_find),
+        ("store update_one", c.store_update),
     ):
         lines.append(
             f"  {name:<20}{m.rate:>9.1f}{m.p50_ms:>9.2f}{m.p95_ms:>9.2f}{m.p99_ms:>9.2f}"
@@ -173,28 +288,120 @@ def render(report: BenchReport) -> str:
         f"  {'idle clients RSS':<20}{_mib(c.memory_baseline_kib):>9.1f} MiB peak "
         "(aiokafka producer + consumer, pymongo client)",
         "",
-        f"{'Service':<12}{'req/s':>8}{'÷ echo':>8}{'÷ store':>8}{'p50 ms':>9}{'x echo':>8}"
-        f"{'p95 ms':>9}{'p99 ms':>9}{'x echo':>8}{'≈ store/req':>12}{'cpu ms/req':>11}"
-        "  replies",
     ]
+    return lines
+
+
+def _closed_loop(report: BenchReport) -> list[str]:
+    lines = [
+        f"{'Service, closed loop':<22}{'req/s':>8}{'÷ echo':>8}{'÷ store':>8}{'p50 ms':>9}"
+        f"{'x echo':>8}{'p95 ms':>9}{'p99 ms':>9}{'x echo':>8}{'store/req':>10}{'cpu ms/req':>11}"
+        "  replies"
+    ]
+    commands = []
     for o in report.operations:
         m = o.measurement
-        per_request = _optional(o.store_commands_per_request)
-        cpu = _optional(o.cpu_ms_per_request)
         statuses = " ".join(f"{status}={count}" for status, count in m.statuses.items())
+        per_request = None if o.store_commands is None else o.store_commands.total
         lines.append(
-            f"  {m.name:<10}{m.rate:>8.1f}{o.rate_vs_echo:>8.3f}{o.rate_vs_store:>8.3f}"
+            f"  {m.name:<20}{m.rate:>8.1f}{o.rate_vs_echo:>8.3f}{o.rate_vs_store:>8.3f}"
             f"{m.p50_ms:>9.1f}{o.p50_vs_echo:>8.1f}{m.p95_ms:>9.1f}{m.p99_ms:>9.1f}"
-            f"{o.p99_vs_echo:>8.1f}{per_request:>12}{cpu:>11}  {statuses}"
+            f"{o.p99_vs_echo:>8.1f}{_optional(per_request):>10}{_optional(o.cpu_ms_per_request):>11}"
+            f"  {statuses}"
         )
-    mem = report.memory
-    lines += [
-        "",
+        if o.store_commands is not None:
+            by_name = ", ".join(f"{n} {v:.2f}" for n, v in o.store_commands.by_name.items())
+            busy = "" if o.store_commands.quiet else "  (store busy: an upper bound)"
+            commands.append(f"  {m.name:<10}{by_name or 'none'}{busy}")
+    lines.append(
+        "  ÷ store: "
+        + ", ".join(f"{o.measurement.name} ÷ {o.store_ceiling}" for o in report.operations)
+    )
+    if commands:
+        lines += ["", "Store commands per request, by command (server counters):", *commands]
+    return [*lines, ""]
+
+
+def _open_loop(report: BenchReport) -> list[str]:
+    if not report.open_loop:
+        return []
+    lines = [
+        "Open loop: fixed offered load, the service and then the echo at the same rate "
+        "(latency from the scheduled send)",
+        f"  {'step':<16}{'offered/s':>10}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
+        f"{'echo p50':>10}{'echo p99':>10}{'p99 x echo':>11}{'lag ms':>8}  right",
+    ]
+    for r in report.open_loop:
+        for s in r.steps:
+            m, e = s.service, s.echo
+            lag = max(s.service_send_lag_ms, s.echo_send_lag_ms)
+            lines.append(
+                f"  {r.operation + f' {s.fraction:.0%}':<16}{s.offered_rate:>10.1f}"
+                f"{m.p50_ms:>9.1f}{m.p95_ms:>9.1f}{m.p99_ms:>9.1f}{e.p50_ms:>10.1f}"
+                f"{e.p99_ms:>10.1f}{s.p99_vs_echo:>11.2f}{lag:>8.1f}"
+                f"  {m.ok}/{m.requests}, echo {e.ok}/{e.requests}"
+            )
+        lines.append(f"  (100 % = {r.operation}'s closed-loop rate, {r.max_rate:.1f}/s)")
+    if report.plot:
+        lines.append(f"  Plot: {report.plot}")
+    return [*lines, ""]
+
+
+def _scale(report: BenchReport) -> list[str]:
+    scale = report.scale
+    if scale is None or not scale.points:
+        return []
+    lines = [
+        "Scale: customers bulk-loaded into the store, then each phase (list: one page at a time)",
+        f"  {'stored':>9}  {'phase':<16}{'load s':>8}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}"
+        f"{'p99 ms':>9}  right",
+    ]
+    for point in scale.points:
+        load = f"{point.load_seconds:>8.1f}"
+        for operation in (STORE_FIND, *SCALE_OPERATIONS):
+            m = point.measurements[operation]
+            unsent = f" ({m.unsent} not sent: time up)" if m.unsent else ""
+            lines.append(
+                f"  {point.stored:>9}  {operation:<16}{load}{m.rate:>9.1f}{m.p50_ms:>9.1f}"
+                f"{m.p95_ms:>9.1f}{m.p99_ms:>9.1f}  {m.ok}/{m.requests}{unsent}"
+            )
+            load = f"{'':>8}"
+    if len(scale.points) > 1:
+        span = f"{scale.points[-1].stored}/{scale.points[0].stored}"
+        for operation in (*SCALE_OPERATIONS, STORE_FIND):
+            lines.append(
+                f"  latency {span} stored, {operation}: p50 {scale.latency_ratio(operation):.2f}, "
+                f"p99 {scale.latency_ratio(operation, 'p99_ms'):.2f}"
+            )
+    return [*lines, ""]
+
+
+def _memory(mem: MemoryReport) -> list[str]:
+    return [
         f"Service memory: peak RSS {_mib(mem.service_peak_kib):.1f} MiB = "
         f"{mem.peak_vs_baseline:.2f} x the idle-client baseline "
         f"(after start-up {_mib(mem.service_started_kib):.1f} MiB)",
         "",
     ]
+
+
+def _targets(report: BenchReport) -> list[str]:
+    if not report.targets:
+        return []
+    lines = [f"{'Targets (issue 7, this run)':<58}{'measured':>10}{'target':>10}"]
+    for t in report.targets:
+        measured = "-" if t.measured is None else f"{t.measured:.2f}"
+        bound = f"{'≤' if t.at_most else '≥'} {t.limit:g}"
+        mark = {True: "pass", False: "MISS", None: "not measured"}[t.passed]
+        note = f"  ({t.note})" if t.note else ""
+        lines.append(f"  {t.name:<56}{measured:>10}{bound:>10}  {mark}{note}")
+    passed = sum(t.passed is True for t in report.targets)
+    lines += [f"  {passed} of {len(report.targets)} targets met", ""]
+    return lines
+
+
+def _verdict(report: BenchReport) -> list[str]:
+    lines = []
     replies = sum(m.requests for m in report.measurements())
     if report.all_ok:
         lines.append(f"Correctness: all {replies} requests got the right answer.")
@@ -206,7 +413,7 @@ def render(report: BenchReport) -> str:
             f"Replies no request waited for (late or duplicate): {report.unmatched_replies}"
         )
     lines.append(f"Wall time: {report.wall_seconds:.1f} s")
-    return "\n".join(lines)
+    return lines
 
 
 def _optional(value: float | None) -> str:

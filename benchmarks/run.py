@@ -1,19 +1,23 @@
 """One benchmark run: the ceilings, then the service, each phase bounded by one deadline.
 
-Order: the topics are created; the idle-client memory baseline; the store ceiling; the Kafka
-echo ceiling (a child process driven by `Driver`); the service (`python -m customer_async
-serve` as a child) driven through create, retrieve, patch, list and delete. Everything the run
-created is removed at the end. All traffic goes to the loopback servers named in the config.
+Order: the topics are created; the idle-client memory baseline; the store ceilings (insert_one,
+find_one, update_one); the Kafka echo (a child process driven by `Driver`, kept running for the
+open-loop steps); the service (`python -m customer_async serve` as a child) driven in closed
+loop through create, retrieve, patch and list; open loop for retrieve and create, each step
+beside the echo at the same offered rate; the closed-loop deletes; then the scale phase on the
+same service with customers bulk-loaded into its store. Everything the run created is removed
+at the end. All traffic goes to the loopback servers named in the config.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from tempfile import TemporaryDirectory
@@ -21,10 +25,13 @@ from tempfile import TemporaryDirectory
 from benchmarks.children import Child, start_child
 from benchmarks.cleanup import remove_run_data
 from benchmarks.cpu import cpu_seconds
-from benchmarks.driver import Answer, Driver, NoAnswer
+from benchmarks.driver import Answer, Driver, NoAnswer, Unsent
+from benchmarks.errors import BenchmarkError
 from benchmarks.loopback import require_loopback
 from benchmarks.memory import CURRENT, PEAK, idle_clients_peak_kib, resident_kib
+from benchmarks.open_loop import LoadPlan, OpenLoopReport, measure_open_loop
 from benchmarks.phase import Call, run_phase
+from benchmarks.progress import Progress, QuietProgress
 from benchmarks.report import (
     BenchReport,
     Ceilings,
@@ -34,22 +41,29 @@ from benchmarks.report import (
     operation_report,
     ratio,
 )
-from benchmarks.stats import Measurement
+from benchmarks.scale import (
+    PHASE_SECONDS,
+    SCALE_SIZES,
+    CustomerLoader,
+    ScaleReport,
+    measure_scale,
+)
 from benchmarks.store_ceiling import measure_store
-from benchmarks.store_counters import StoreCommandCounter
+from benchmarks.store_counters import StoreCommandCounter, per_request
+from benchmarks.stored_customers import StoredCustomers
+from benchmarks.targets import issue_targets
 from benchmarks.topics import create_topics
 from benchmarks.workload import CustomerWorkload, created_id, echo_calls, echo_topics
 from customer_async.settings import Settings
 
-Progress = Callable[[str], None]
-"""Told what the run is doing, one line at a time."""
+__all__ = ["BenchConfig", "BenchmarkError", "fresh_prefix", "run_benchmark"]
 
 _START_SECONDS = 60.0
 """How long a child may take to answer its first request (start-up and group join)."""
 _BACKSTOP_SECONDS = 60.0
 """Beyond the run's timeout, how long start-up and shutdown may take before the run is cut."""
 _WARM_UP_CALLS = 16
-_COUNTER_SETTLE_SECONDS = 0.25
+OPEN_LOOP_OPERATIONS = ("retrieve", "create")
 
 
 def fresh_prefix() -> str:
@@ -65,25 +79,41 @@ class BenchConfig:
     mongodb_uri: str = "mongodb://127.0.0.1:27017"
     requests: int = 500
     window: int = 64
-    timeout_seconds: float = 300.0
+    timeout_seconds: float = 1800.0
     partitions: int = 3
     prefix: str = field(default_factory=fresh_prefix)
+    quick: bool = False
+    load: LoadPlan = field(default_factory=LoadPlan)
+    scale_sizes: tuple[int, ...] = SCALE_SIZES
+    """Customers stored for the scale phase, one phase per size (none: no scale phase)."""
+    scale_phase_seconds: float = PHASE_SECONDS
+    """How long each scale phase may send."""
 
 
-class BenchmarkError(RuntimeError):
-    """The run could not measure: a server or a child process did not answer."""
+@dataclass(frozen=True, slots=True)
+class _Echo:
+    """The running echo child and the driver that talks to it."""
+
+    driver: Driver
+    request_topic: str
 
 
-def _quiet(line: str) -> None:
-    del line
+@dataclass(frozen=True, slots=True)
+class _ServiceFindings:
+    operations: list[OperationReport]
+    open_loop: list[OpenLoopReport]
+    scale: ScaleReport | None
+    memory: MemoryReport
+    unmatched: int
 
 
-async def run_benchmark(config: BenchConfig, progress: Progress = _quiet) -> BenchReport:
+async def run_benchmark(config: BenchConfig, progress: Progress | None = None) -> BenchReport:
     """Measure the ceilings and the service in one run and report them as ratios.
 
     Raises `NotLoopback` for a server off this machine and `BenchmarkError` when something
     needed for measuring does not start; wrong or missing replies are in the report instead.
     """
+    tell = progress or QuietProgress()
     require_loopback(config.kafka_bootstrap_servers, config.mongodb_uri)
     started = time.perf_counter()
     deadline = asyncio.get_running_loop().time() + config.timeout_seconds
@@ -98,6 +128,7 @@ async def run_benchmark(config: BenchConfig, progress: Progress = _quiet) -> Ben
         create_topics=False,
     )
     workload = CustomerWorkload(settings)
+    documents = StoredCustomers(settings)
     echo_request, echo_reply = echo_topics(config.prefix)
     topics = [*workload.topics, echo_request, echo_reply]
     store_database = f"{config.prefix}_store"
@@ -106,7 +137,7 @@ async def run_benchmark(config: BenchConfig, progress: Progress = _quiet) -> Ben
         try:
             async with asyncio.timeout_at(deadline + _BACKSTOP_SECONDS):
                 await create_topics(config.kafka_bootstrap_servers, topics, config.partitions)
-                progress("memory baseline: an idle process with aiokafka and pymongo clients")
+                tell.note("memory baseline: an idle process with aiokafka and pymongo clients")
                 baseline_kib = await idle_clients_peak_kib(
                     config.kafka_bootstrap_servers,
                     config.mongodb_uri,
@@ -114,39 +145,65 @@ async def run_benchmark(config: BenchConfig, progress: Progress = _quiet) -> Ben
                     f"{config.prefix}-idle",
                     logs / "idle_clients.log",
                 )
-                progress(f"store ceiling: {config.requests} insert_one, then find_one by _id")
-                insert, find = await measure_store(
-                    config.mongodb_uri, store_database, config.requests, config.window, deadline
-                )
-                progress(f"Kafka echo ceiling: {config.requests} round trips")
-                echo, echo_unmatched = await _measure_echo(
-                    config, echo_request, echo_reply, logs / "echo.log", deadline
-                )
-                ceilings = Ceilings(echo, insert, find, baseline_kib)
-                service = await _measure_service(
-                    config,
-                    settings=settings,
-                    workload=workload,
-                    ceilings=ceilings,
-                    log=logs / "service.log",
-                    deadline=deadline,
-                    progress=progress,
-                )
+                count = config.requests
+                tell.note(f"store ceilings: {count} insert_one, find_one, update_one by _id")
+                with tell.bar("store ceilings", 3 * count) as done:
+                    store = await measure_store(
+                        config.mongodb_uri,
+                        store_database,
+                        documents=documents,
+                        count=count,
+                        window=config.window,
+                        deadline=deadline,
+                        on_done=done,
+                    )
+                counter = StoreCommandCounter(config.mongodb_uri)
+                try:
+                    store_server = await counter.server()
+                    async with _echo_running(
+                        config, echo_request, echo_reply, logs / "echo.log", deadline
+                    ) as echo:
+                        tell.note(f"Kafka echo ceiling: {count} round trips")
+                        with tell.bar("Kafka echo", count) as done:
+                            echo_measurement, _ = await run_phase(
+                                "Kafka echo",
+                                echo_calls(echo.request_topic, count),
+                                echo.driver,
+                                deadline,
+                                done,
+                            )
+                        ceilings = Ceilings(
+                            echo_measurement, store.insert, store.find, store.update, baseline_kib
+                        )
+                        service = await _measure_service(
+                            config,
+                            settings=settings,
+                            workload=workload,
+                            documents=documents,
+                            ceilings=ceilings,
+                            counter=counter,
+                            echo=echo,
+                            log=logs / "service.log",
+                            deadline=deadline,
+                            progress=tell,
+                        )
+                        unmatched = echo.driver.unmatched + service.unmatched
+                finally:
+                    await counter.close()
         except TimeoutError as exc:
             raise BenchmarkError(
                 f"the run did not finish within {config.timeout_seconds:g} s "
                 f"(+{_BACKSTOP_SECONDS:g} s for start-up and shutdown)"
             ) from exc
         finally:
-            progress("removing the run's topics and databases")
+            tell.note("removing the run's topics and databases")
             await remove_run_data(
                 config.kafka_bootstrap_servers,
                 topics,
                 config.mongodb_uri,
                 [settings.mongodb_database, store_database],
             )
-    operations, memory, unmatched = service
-    return BenchReport(
+    report = BenchReport(
         parameters=RunParameters(
             requests=config.requests,
             window=config.window,
@@ -155,19 +212,28 @@ async def run_benchmark(config: BenchConfig, progress: Progress = _quiet) -> Ben
             kafka_bootstrap_servers=config.kafka_bootstrap_servers,
             mongodb_uri=config.mongodb_uri,
             prefix=config.prefix,
+            store_server=store_server,
+            quick=config.quick,
+            load_fractions=list(config.load.fractions),
+            step_seconds=config.load.seconds,
+            scale_sizes=list(config.scale_sizes),
         ),
         ceilings=ceilings,
-        operations=operations,
-        memory=memory,
+        operations=service.operations,
+        open_loop=service.open_loop,
+        scale=service.scale,
+        memory=service.memory,
         wall_seconds=time.perf_counter() - started,
-        unmatched_replies=echo_unmatched + unmatched,
+        unmatched_replies=unmatched,
     )
+    return dataclasses.replace(report, targets=issue_targets(report))
 
 
-async def _measure_echo(
+@contextlib.asynccontextmanager
+async def _echo_running(
     config: BenchConfig, request_topic: str, reply_topic: str, log: Path, deadline: float
-) -> tuple[Measurement, int]:
-    """The echo ceiling: `config.requests` round trips through the echo child."""
+) -> AsyncIterator[_Echo]:
+    """The echo child, answering (warmed up), for as long as the context lasts."""
     child = await start_child(
         "benchmarks.echo",
         [
@@ -189,9 +255,7 @@ async def _measure_echo(
         await driver.start()
         try:
             await _warm_up(driver, echo_calls(request_topic, 1)[0], child, "the echo", deadline)
-            calls = echo_calls(request_topic, config.requests)
-            echo, _ = await run_phase("Kafka echo", calls, driver, deadline)
-            return echo, driver.unmatched
+            yield _Echo(driver, request_topic)
         finally:
             await driver.stop()
     finally:
@@ -203,15 +267,17 @@ async def _measure_service(
     *,
     settings: Settings,
     workload: CustomerWorkload,
+    documents: StoredCustomers,
     ceilings: Ceilings,
+    counter: StoreCommandCounter,
+    echo: _Echo,
     log: Path,
     deadline: float,
     progress: Progress,
-) -> tuple[list[OperationReport], MemoryReport, int]:
-    """The service as a child process, through its five operations in turn."""
-    progress("service: starting `python -m customer_async serve`")
+) -> _ServiceFindings:
+    """The service as a child process: closed loop, open loop, then scale."""
+    progress.note("service: starting `python -m customer_async serve`")
     child = await start_child("customer_async", ["serve"], log, env=_service_environment(settings))
-    counter = StoreCommandCounter(config.mongodb_uri)
     try:
         driver = Driver(
             config.kafka_bootstrap_servers,
@@ -231,18 +297,44 @@ async def _measure_service(
                 deadline=deadline,
                 progress=progress,
             )
-            creates = await phase.run("create", workload.creates(config.requests), reads=False)
+            creates = await phase.run("create", workload.creates(config.requests))
             ids = [i for i in map(created_id, creates) if i is not None]
-            await phase.run("retrieve", workload.retrieves(ids), reads=True)
-            await phase.run("patch", workload.patches(ids), reads=False)
+            await phase.run("retrieve", workload.retrieves(ids))
+            await phase.run("patch", workload.patches(ids))
             patched = phase.reports[-1].measurement.ok
-            await phase.run("list", workload.list_pages(patched), reads=True)
-            await phase.run("delete", workload.deletes(ids), reads=False)
+            await phase.run("list", workload.list_pages(patched))
+            open_loop = await _open_loop(
+                config,
+                closed_loop=phase.reports,
+                driver=driver,
+                workload=workload,
+                ids=ids,
+                echo=echo,
+                deadline=deadline,
+                progress=progress,
+            )
+            await phase.run("delete", workload.deletes(ids))
+            scale = None
+            if config.scale_sizes:
+                loader = CustomerLoader(config.mongodb_uri, settings.mongodb_database, documents)
+                try:
+                    scale = await measure_scale(
+                        config.scale_sizes,
+                        loader=loader,
+                        driver=driver,
+                        workload=workload,
+                        requests=config.requests,
+                        window=config.window,
+                        phase_seconds=config.scale_phase_seconds,
+                        deadline=deadline,
+                        progress=progress,
+                    )
+                finally:
+                    await loader.close()
             peak_kib = resident_kib(child.pid, PEAK)
         finally:
             await driver.stop()
     finally:
-        await counter.close()
         await child.stop()
     memory = MemoryReport(
         baseline_peak_kib=ceilings.memory_baseline_kib,
@@ -250,11 +342,49 @@ async def _measure_service(
         service_peak_kib=peak_kib,
         peak_vs_baseline=ratio(peak_kib, ceilings.memory_baseline_kib),
     )
-    return phase.reports, memory, driver.unmatched
+    return _ServiceFindings(phase.reports, open_loop, scale, memory, driver.unmatched)
+
+
+async def _open_loop(
+    config: BenchConfig,
+    *,
+    closed_loop: Sequence[OperationReport],
+    driver: Driver,
+    workload: CustomerWorkload,
+    ids: Sequence[str],
+    echo: _Echo,
+    deadline: float,
+    progress: Progress,
+) -> list[OpenLoopReport]:
+    """Retrieve and create at fixed offered loads, each step beside the echo at the same rate."""
+    if not ids:
+        return []
+    maxima = {o.measurement.name: o.measurement.rate for o in closed_loop}
+
+    def retrieves(count: int) -> list[Call]:
+        return workload.retrieves([ids[i % len(ids)] for i in range(count)])
+
+    def echoes(count: int) -> list[Call]:
+        return echo_calls(echo.request_topic, count)
+
+    found = []
+    for operation, calls in (("retrieve", retrieves), ("create", workload.creates)):
+        found.append(
+            await measure_open_loop(
+                operation,
+                maxima.get(operation, 0.0),
+                config.load,
+                service=(driver, calls),
+                echo=(echo.driver, echoes),
+                deadline=deadline,
+                progress=progress,
+            )
+        )
+    return found
 
 
 class _ServicePhases:
-    """Runs the service's phases in turn, counting store commands and service CPU around each."""
+    """Runs the service's closed-loop phases in turn, counting store commands and CPU."""
 
     def __init__(
         self,
@@ -274,39 +404,28 @@ class _ServicePhases:
         self._progress = progress
         self.reports: list[OperationReport] = []
 
-    async def run(
-        self, name: str, calls: Sequence[Call], *, reads: bool
-    ) -> list[Answer | NoAnswer]:
+    async def run(self, name: str, calls: Sequence[Call]) -> list[Answer | NoAnswer | Unsent]:
         """Measure one operation; its answers in call order."""
-        self._progress(f"service: {len(calls)} {name} requests")
-        commands_before = await self._counter.total()
+        self._progress.note(f"service: {len(calls)} {name} requests")
+        # Totals at rest before and after: the service journals and settles after replying.
+        before = await self._counter.settled()
         cpu_before = cpu_seconds(self._service_pid)
-        measurement, answers = await run_phase(name, calls, self._driver, self._deadline)
-        # The last requests' bookkeeping writes may follow their replies by a moment.
-        await asyncio.sleep(_COUNTER_SETTLE_SECONDS)
-        commands_after = await self._counter.total()
+        with self._progress.bar(f"service {name}", len(calls)) as done:
+            measurement, answers = await run_phase(name, calls, self._driver, self._deadline, done)
+        after = await self._counter.settled()
         cpu_after = cpu_seconds(self._service_pid)
+        cpu_ms = None
+        if cpu_before is not None and cpu_after is not None and calls:
+            cpu_ms = (cpu_after - cpu_before) * 1000 / len(calls)
         self.reports.append(
             operation_report(
                 measurement,
                 self._ceilings,
-                reads=reads,
-                store_commands_per_request=_per_request(commands_before, commands_after, calls),
-                cpu_ms_per_request=_per_request(
-                    None if cpu_before is None else cpu_before * 1000,
-                    None if cpu_after is None else cpu_after * 1000,
-                    calls,
-                ),
+                store_commands=per_request(before, after, len(calls)),
+                cpu_ms_per_request=cpu_ms,
             )
         )
         return answers
-
-
-def _per_request(before: float | None, after: float | None, calls: Sequence[Call]) -> float | None:
-    """How much a counter grew during a phase, per request (None when it cannot tell)."""
-    if before is None or after is None or not calls:
-        return None
-    return (after - before) / len(calls)
 
 
 async def _warm_up(driver: Driver, call: Call, child: Child, what: str, deadline: float) -> None:

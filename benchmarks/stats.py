@@ -48,6 +48,8 @@ class Measurement:
     p50_ms: float
     p95_ms: float
     p99_ms: float
+    unsent: int = 0
+    """Requests of the phase never sent: its time budget was spent before their turn."""
 
     @property
     def all_ok(self) -> bool:
@@ -66,7 +68,7 @@ def percentiles_ms(latencies: Sequence[float]) -> tuple[float, float, float]:
     return cuts[49] * 1000, cuts[94] * 1000, cuts[98] * 1000
 
 
-def summarise(name: str, outcomes: Sequence[Outcome]) -> Measurement:
+def summarise(name: str, outcomes: Sequence[Outcome], unsent: int = 0) -> Measurement:
     """The measurement of a phase from its requests' outcomes.
 
     The rate counts right answers per second of the phase's span: from the first request sent
@@ -92,4 +94,5 @@ def summarise(name: str, outcomes: Sequence[Outcome]) -> Measurement:
         p50_ms=p50,
         p95_ms=p95,
         p99_ms=p99,
+        unsent=unsent,
     )

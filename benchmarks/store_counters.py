@@ -1,18 +1,30 @@
-"""Store commands counted by the server, for an estimate of store round trips per request.
+"""Store commands counted by the server: how many round trips a request costs, by command.
 
-`serverStatus` reports `metrics.commands.<name>.total` on MongoDB and on FerretDB. The counters
-are server-wide, so whatever else uses the server during a phase is counted too: the figure is
-an estimate, exact only on a server the benchmark has to itself.
+`serverStatus` reports `metrics.commands.<name>.total` on MongoDB and on FerretDB: every command
+the server ran since it started, from every client, failed ones included. A phase's figure is
+the growth of these totals over the phase divided by its requests, per command name (`find`,
+`insert`, `update`, `delete`, `aggregate` …) and in sum.
+
+Two things would make that figure wrong, and both are handled here:
+- the service journals and settles a write just *after* replying, so the totals are read only
+  once they have stopped growing (`settled`), else a phase's tail is counted in the next phase;
+- the counters are server-wide, so another client working during the phase is counted too. The
+  totals must be still before and after a phase while the run is idle; when they are not, the
+  snapshot says so (`quiet` is False) and the report marks the figure as an upper bound.
+Connection upkeep (`hello`, `ping`, authentication) and this module's own `serverStatus` are
+not request work and are left out.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections import Counter
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from pymongo import AsyncMongoClient
 from pymongo.errors import PyMongoError
 
-# Connection upkeep and this module's own question, not work done for a request.
 _NOT_REQUEST_WORK = frozenset(
     {
         "hello",
@@ -29,18 +41,55 @@ _NOT_REQUEST_WORK = frozenset(
         "getParameter",
     }
 )
+_STILL_SECONDS = 0.3
+"""Totals unchanged for this long count as settled."""
+_SETTLE_LIMIT_SECONDS = 5.0
+"""At most this long is waited for still totals; a busier store is reported as not quiet."""
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSnapshot:
+    """The server's command totals by name at one moment, and whether they had come to rest."""
+
+    totals: Counter[str]
+    quiet: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CommandsPerRequest:
+    """Store commands per request during a phase, in sum and by command name."""
+
+    total: float
+    by_name: dict[str, float]
+    quiet: bool
+    """The totals were still before and after the phase: no other client was seen working."""
+
+
+def per_request(
+    before: CommandSnapshot | None, after: CommandSnapshot | None, requests: int
+) -> CommandsPerRequest | None:
+    """What the commands counted between two snapshots cost each of `requests` requests."""
+    if before is None or after is None or requests <= 0:
+        return None
+    grown = after.totals - before.totals  # Counter subtraction keeps positive growth only
+    by_name = {name: count / requests for name, count in sorted(grown.items())}
+    return CommandsPerRequest(
+        total=sum(grown.values()) / requests,
+        by_name=by_name,
+        quiet=before.quiet and after.quiet,
+    )
 
 
 class StoreCommandCounter:
-    """Reads the server's total of request-serving commands."""
+    """Reads the server's command totals (request-serving commands only)."""
 
     def __init__(self, mongodb_uri: str) -> None:
         self._client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
             mongodb_uri, serverSelectionTimeoutMS=10_000
         )
 
-    async def total(self) -> int | None:
-        """Commands the server has run so far (None when it does not say)."""
+    async def totals(self) -> Counter[str] | None:
+        """Request-serving commands the server has run so far, by name (None: it does not say)."""
         try:
             status = await self._client.admin.command("serverStatus")
         except PyMongoError:
@@ -48,11 +97,42 @@ class StoreCommandCounter:
         commands = status.get("metrics", {}).get("commands")
         if not isinstance(commands, Mapping):
             return None
-        return sum(
-            int(counts.get("total", 0))
-            for name, counts in commands.items()
-            if name not in _NOT_REQUEST_WORK and isinstance(counts, Mapping)
+        return Counter(
+            {
+                name: int(counts.get("total", 0))
+                for name, counts in commands.items()
+                if name not in _NOT_REQUEST_WORK and isinstance(counts, Mapping)
+            }
         )
+
+    async def settled(self) -> CommandSnapshot | None:
+        """The totals once they stop growing (bounded); `quiet` False if they never did."""
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + _SETTLE_LIMIT_SECONDS
+        last = await self.totals()
+        while last is not None:
+            await asyncio.sleep(_STILL_SECONDS)
+            now = await self.totals()
+            if now is None:
+                return None
+            if now == last:
+                return CommandSnapshot(now, quiet=True)
+            if loop.time() >= give_up:
+                return CommandSnapshot(now, quiet=False)
+            last = now
+        return None
+
+    async def server(self) -> str:
+        """Which server this is: `FerretDB <version>` or `MongoDB <version>`."""
+        try:
+            info = await self._client.server_info()
+        except PyMongoError:
+            return "unknown"
+        if "ferretdbVersion" in info:
+            version = info["ferretdbVersion"]
+            named = "FerretDB" if version in ("", "unknown") else f"FerretDB {version}"
+            return f"{named} (MongoDB {info.get('version', '?')} wire protocol)"
+        return f"MongoDB {info.get('version', '?')}"
 
     async def close(self) -> None:
         """Disconnect."""

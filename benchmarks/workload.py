@@ -11,7 +11,7 @@ import json
 import math
 from collections.abc import Callable, Sequence
 
-from benchmarks.driver import Answer, NoAnswer, Request
+from benchmarks.driver import Answer, NoAnswer, Request, Unsent
 from benchmarks.payloads import PATCHED_NAME, customer_create_request, customer_merge_patch
 from benchmarks.phase import Call, reply_body
 from customer_async.settings import Settings
@@ -34,9 +34,9 @@ def _has_id(answer: Answer) -> str | None:
     return "the created customer has no id"
 
 
-def created_id(answer: Answer | NoAnswer) -> str | None:
+def created_id(answer: Answer | NoAnswer | Unsent) -> str | None:
     """The id of the customer a create reply carries, if it carries one."""
-    if isinstance(answer, NoAnswer) or answer.status != 201:
+    if not isinstance(answer, Answer) or answer.status != 201:
         return None
     body = reply_body(answer)
     customer_id = body.get("id") if isinstance(body, dict) else None
@@ -109,6 +109,22 @@ class CustomerWorkload:
         for page in range(LIST_PAGES):
             parameters = {"name": PATCHED_NAME, "offset": page * size, "limit": size}
             expected = max(0, min(size, total - page * size))
+            request = Request(topic, b"", [_parameters(parameters)])
+            calls.append(Call(request, 200, _page_counts(total, expected)))
+        return calls
+
+    def filtered_pages(
+        self, filters: dict[str, str], total: int, page_size: int, count: int
+    ) -> list[Call]:
+        """`count` list pages of `page_size` over the `total` customers matching `filters`,
+        going through their pages in turn (each page's counts are checked)."""
+        topic = self._settings.request_topic(Operation.LIST)
+        pages = max(1, math.ceil(total / page_size))
+        calls = []
+        for index in range(count):
+            offset = (index % pages) * page_size
+            parameters = {**filters, "offset": offset, "limit": page_size}
+            expected = max(0, min(page_size, total - offset))
             request = Request(topic, b"", [_parameters(parameters)])
             calls.append(Call(request, 200, _page_counts(total, expected)))
         return calls

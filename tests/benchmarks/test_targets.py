@@ -1,0 +1,177 @@
+"""The issue's targets are marked pass, miss or not measured exactly as their limits say."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from benchmarks.open_loop import LoadStep, OpenLoopReport
+from benchmarks.report import (
+    BenchReport,
+    Ceilings,
+    MemoryReport,
+    RunParameters,
+    Target,
+    operation_report,
+)
+from benchmarks.scale import STORE_FIND, ScalePoint, ScaleReport
+from benchmarks.stats import Measurement
+from benchmarks.store_counters import CommandsPerRequest
+from benchmarks.targets import issue_targets
+
+FERRETDB = "FerretDB v1.24.2 (MongoDB 7.0.42)"
+MONGODB = "MongoDB 7.0.14"
+COMMANDS = {"create": 2.0, "retrieve": 1.0, "patch": 3.0, "list": 2.0, "delete": 3.0}
+
+
+def _measurement(
+    name: str,
+    rate: float = 100.0,
+    p50: float = 10.0,
+    p99: float = 20.0,
+    statuses: dict[str, int] | None = None,
+) -> Measurement:
+    return Measurement(name, 10, 10, statuses or {"200": 10}, [], 1.0, rate, p50, p50, p99)
+
+
+def _report(
+    *,
+    rates: dict[str, float] | None = None,
+    commands: dict[str, float] | None = None,
+    store_server: str = MONGODB,
+    wrong: str | None = None,
+    open_loop_statuses: dict[str, int] | None = None,
+) -> BenchReport:
+    """A run whose every ratio meets its target unless told otherwise."""
+    rates = {
+        "create": 50.0,
+        "retrieve": 60.0,
+        "patch": 35.0,
+        "list": 10.0,
+        "delete": 35.0,
+        **(rates or {}),
+    }
+    commands = {**COMMANDS, **(commands or {})}
+    ceilings = Ceilings(
+        echo=_measurement("Kafka echo", 1000.0),
+        store_insert=_measurement("store insert_one"),
+        store_find=_measurement("store find_one"),
+        store_update=_measurement("store update_one"),
+        memory_baseline_kib=1000,
+    )
+    operations = []
+    for name, rate in rates.items():
+        measured = _measurement(name, rate)
+        if name == wrong:
+            measured = dataclasses.replace(measured, ok=9, problems=[f"{name}: wrong id (x1)"])
+        operations.append(
+            operation_report(
+                measured,
+                ceilings,
+                store_commands=CommandsPerRequest(commands[name], {"find": commands[name]}, True),
+                cpu_ms_per_request=1.0,
+            )
+        )
+    step_statuses = open_loop_statuses or {"200": 10}
+    open_loop = [
+        OpenLoopReport(
+            name,
+            100.0,
+            [
+                LoadStep(
+                    0.5,
+                    50.0,
+                    _measurement(f"{name} open loop 50%", p99=30.0, statuses=step_statuses),
+                    _measurement("echo open loop 50%", p99=10.0),
+                    0.0,
+                    0.0,
+                    3.0,
+                )
+            ],
+        )
+        for name in ("retrieve", "create")
+    ]
+    phases = (STORE_FIND, "retrieve", "patch", "list")
+    scale = ScaleReport(
+        [
+            ScalePoint(1000, 1.0, {p: _measurement(p, p50=10.0) for p in phases}),
+            ScalePoint(100_000, 60.0, {p: _measurement(p, p50=13.0) for p in phases}),
+        ]
+    )
+    return BenchReport(
+        parameters=RunParameters(
+            500,
+            64,
+            1800.0,
+            2,
+            "127.0.0.1:9092",
+            "mongodb://127.0.0.1:27017",
+            "bench",
+            store_server,
+            quick=False,
+            load_fractions=[0.5],
+            step_seconds=8.0,
+            scale_sizes=[1000, 100_000],
+        ),
+        ceilings=ceilings,
+        operations=operations,
+        open_loop=open_loop,
+        scale=scale,
+        memory=MemoryReport(1000, 1500, 2000, 2.0),
+        wall_seconds=1.0,
+        unmatched_replies=0,
+    )
+
+
+def _target(report: BenchReport, starts: str) -> Target:
+    return next(t for t in issue_targets(report) if t.name.startswith(starts))
+
+
+def test_every_target_exactly_at_its_limit_passes() -> None:
+    """Limits are inclusive: a run exactly at every target meets all thirteen."""
+    targets = issue_targets(_report())
+
+    assert len(targets) == 13
+    assert [t.name for t in targets if t.passed is not True] == []
+
+
+def test_a_rate_just_below_its_share_of_the_store_misses() -> None:
+    """create must reach half the raw insert_one rate; 0.49 of it is a miss."""
+    target = _target(_report(rates={"create": 49.0}), "create rate")
+
+    assert target.measured == 0.49
+    assert target.passed is False
+
+
+def test_a_phase_with_a_wrong_reply_is_not_measured() -> None:
+    """A fast wrong answer is no result: the target is neither passed nor missed."""
+    target = _target(_report(wrong="retrieve"), "retrieve rate")
+
+    assert target.measured is None
+    assert target.passed is None
+
+
+def test_a_lease_adds_two_commands_to_a_write_on_ferretdb_only() -> None:
+    """Five commands per patch meet the target on FerretDB (a lease) and miss it on MongoDB."""
+    five = {"patch": 5.0, "delete": 5.0}
+
+    on_ferretdb = _target(_report(commands=five, store_server=FERRETDB), "patch store")
+    on_mongodb = _target(_report(commands=five), "patch store")
+
+    assert (on_ferretdb.limit, on_ferretdb.passed) == (5.0, True)
+    assert (on_mongodb.limit, on_mongodb.passed) == (3.0, False)
+
+
+def test_store_commands_are_compared_at_one_decimal() -> None:
+    """A stray command over a phase (1.04 per retrieve) passes; 1.06 shows as 1.1 and misses."""
+    stray = _target(_report(commands={"retrieve": 1.04}), "retrieve store")
+    extra = _target(_report(commands={"retrieve": 1.06}), "retrieve store")
+
+    assert (stray.measured, stray.passed) == (1.0, True)
+    assert (extra.measured, extra.passed) == (1.1, False)
+
+
+def test_5xx_replies_in_open_loop_steps_miss_the_5xx_target() -> None:
+    """Server errors are counted over every phase: here one in each operation's open loop."""
+    target = _target(_report(open_loop_statuses={"200": 9, "503": 1}), "5xx")
+
+    assert (target.measured, target.passed) == (2.0, False)
