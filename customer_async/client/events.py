@@ -198,6 +198,8 @@ class EventStream:
         try:
             async with broker_errors("connecting to Kafka"):
                 await consumer.start()
+            # The service creates the topic: no need to wait for it, unlike a reply topic.
+            await require_topic(consumer, self._topic, wait=0)
             if self._group_id is None:
                 partitions = await read_whole_topic(consumer, self._topic, self._wait)
             else:
@@ -211,7 +213,6 @@ class EventStream:
         self._consumer = consumer
 
     async def _join_group(self, consumer: Any) -> list[Any]:
-        await require_topic(consumer, self._topic, self._wait)
         assigned = _Assigned()
         consumer.subscribe([self._topic], listener=assigned)
         # Wait for the first assignment so that the position is fixed when entering returns;
