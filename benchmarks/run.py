@@ -324,7 +324,6 @@ async def _measure_service(
                         driver=driver,
                         workload=workload,
                         requests=config.requests,
-                        window=config.window,
                         phase_seconds=config.scale_phase_seconds,
                         deadline=deadline,
                         progress=progress,

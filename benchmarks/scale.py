@@ -5,13 +5,13 @@ many customers, bulk-loaded straight into the store with `insert_many` in batche
 the service stores (stored_customers.py), not through Kafka: loading 100,000 through the service
 would take longer than the measuring and measure the wrong thing. Then the same phases run at
 each size: retrieves of customers drawn at random from all stored and merge patches of customers
-not patched before (both at the run's window), and list pages filtered on an engaged party that
-exactly `PARTY_CUSTOMERS` customers have at every size (so a page's result is the same and only
-the data around it grows), sent one at a time. Beside them, raw `find_one` by `_id` at the same
-size says how much of any growth is the store's own. A store that scans a collection to find a
-customer answers in seconds to minutes at 100,000, so every phase also stops sending after
-`phase_seconds` and reports how many it sent. The report's figure is each latency at the
-largest size over the smallest.
+not patched before (both with `SCALE_WINDOW` in flight), and list pages filtered on an engaged
+party that exactly `PARTY_CUSTOMERS` customers have at every size (so a page's result is the same
+and only the data around it grows), sent one at a time. Beside them, raw `find_one` by `_id` at
+the same size says how much of any growth is the store's own. A store that scans a collection to
+find a customer answers in seconds to minutes at 100,000, so every phase also stops sending after
+`phase_seconds`, says how many it did not send, and waits at most `REPLY_GRACE_SECONDS` more for
+replies. The report's figure is each latency at the largest size over the smallest.
 """
 
 from __future__ import annotations
@@ -50,6 +50,11 @@ PHASE_SECONDS = 120.0
 query (FerretDB v1 on SQLite does, even by `_id`), a list page with 100,000 stored takes about a
 minute and a retrieve a few tenths of a second."""
 QUICK_PHASE_SECONDS = 5.0
+REPLY_GRACE_SECONDS = 60.0
+"""After a phase stops sending, how long its last requests may still take to be answered."""
+SCALE_WINDOW = 8
+"""Requests in flight in the scale phases, at every size: few enough that latency is the
+request's own and not a queue's, and that a store scanning for each query is not buried."""
 _AFTER_LOAD_SECONDS = 1.0
 """A pause after loading, so the store's own after-write work does not land in the first phase."""
 BATCH = 2_000
@@ -108,32 +113,40 @@ class CustomerLoader:
         self._customers = self._client[database][CUSTOMER_COLLECTION]
         self._documents = documents
         self._party = {**documents.document(PARTY_ID)["engagedParty"], "id": PARTY_ID}
+        self._acknowledged = 0
         self.ids: list[str] = []
         """The loaded customers' ids, in loading order; the first `PARTY_CUSTOMERS` have the
         filtered list's engaged party."""
 
     async def clear(self) -> None:
-        """Remove every customer (earlier phases' leftovers), so sizes are exact."""
+        """Remove every customer (earlier phases' leftovers) and check none is left, so from
+        here the customers stored are exactly the ones loaded (counted while still few: a
+        store that scans to count would take minutes at 100,000)."""
         try:
             await self._customers.delete_many({})
+            left = await self._customers.count_documents({})
         except PyMongoError as exc:
             raise BenchmarkError(f"could not clear the customers before scaling: {exc}") from exc
+        if left:
+            raise BenchmarkError(f"{left} customers are still stored after clearing")
         self.ids = []
+        self._acknowledged = 0
 
     async def grow_to(self, size: int, deadline: float, done: Done) -> int:
-        """Load customers until `size` are stored; the number the store then counts."""
+        """Load customers until `size` are stored; how many the store acknowledged in all."""
         loop = asyncio.get_running_loop()
         try:
             while len(self.ids) < size:
                 if loop.time() >= deadline:
                     raise BenchmarkError(f"bulk loading stopped at {len(self.ids)} of {size}")
                 batch = list(self._new_documents(min(BATCH, size - len(self.ids))))
-                await self._customers.insert_many(batch, ordered=False)
+                result = await self._customers.insert_many(batch, ordered=False)
+                self._acknowledged += len(result.inserted_ids)
                 for _ in batch:
                     done()
-            return await self._customers.count_documents({})
         except PyMongoError as exc:
             raise BenchmarkError(f"bulk loading failed: {exc}") from exc
+        return self._acknowledged
 
     def _new_documents(self, count: int) -> Iterator[Stored]:
         for _ in range(count):
@@ -177,7 +190,6 @@ async def measure_scale(
     driver: Driver,
     workload: CustomerWorkload,
     requests: int,
-    window: int,
     phase_seconds: float = PHASE_SECONDS,
     deadline: float,
     progress: Progress,
@@ -191,20 +203,24 @@ async def measure_scale(
     for size in sorted(sizes):
         progress.note(f"scale: bulk loading up to {size} customers (insert_many of {BATCH})")
         started = time.perf_counter()
+        tenth = max(BATCH, (size - len(loader.ids)) // 10)
+        stored = len(loader.ids)
         with progress.bar(f"loading {size} customers", size - len(loader.ids)) as done:
-            stored = await loader.grow_to(size, deadline, done)
+            while stored < size:
+                stored = await loader.grow_to(min(size, stored + tenth), deadline, done)
+                progress.note(f"scale: {stored} of {size} customers stored")
         load_seconds = time.perf_counter() - started
         if stored != size:
-            raise BenchmarkError(f"the store counts {stored} customers instead of {size}")
+            raise BenchmarkError(f"the store acknowledged {stored} customers, not {size}")
         await asyncio.sleep(_AFTER_LOAD_SECONDS)
         measurements = {}
         progress.note(f"scale: raw store find_one by _id with {size} stored")
         with progress.bar(f"store find_one with {size} stored", requests) as done:
             measurements[STORE_FIND] = await loader.timed_finds(
                 rng.choices(loader.ids, k=requests),
-                window=window,
+                window=SCALE_WINDOW,
                 send_until=loop.time() + phase_seconds,
-                deadline=deadline,
+                deadline=min(deadline, loop.time() + phase_seconds + REPLY_GRACE_SECONDS),
                 on_done=done,
             )
         candidates = [i for i in loader.ids[PARTY_CUSTOMERS:] if i not in patched]
@@ -225,15 +241,16 @@ async def measure_scale(
                 + (", one at a time" if one_at_a_time else "")
                 + f", for at most {phase_seconds:g} s"
             )
+            send_until = loop.time() + phase_seconds
             with progress.bar(name, len(calls)) as done:
                 measurements[operation], answers = await run_phase(
                     name,
                     calls,
                     driver,
-                    deadline,
+                    min(deadline, send_until + REPLY_GRACE_SECONDS),
                     done,
-                    window=1 if one_at_a_time else window,
-                    send_until=loop.time() + phase_seconds,
+                    window=1 if one_at_a_time else SCALE_WINDOW,
+                    send_until=send_until,
                 )
             if operation == "patch":
                 # Customers left unpatched (unsent) may be patched at the next size.
