@@ -170,3 +170,8 @@ class StoreUnavailable(ServiceError):
     code = "SERVICE_UNAVAILABLE"
     reason = "Store unavailable"
     retriable = True
+
+    def __init__(self, message: str | None = None, retry_after: int = 5) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        """Seconds after which a resend (same X-Correlation-Id) is worth trying."""

@@ -1,25 +1,40 @@
-"""The running service: wires store, handlers, dispatcher and Kafka, and runs the consume loop."""
+"""The running service: wires store, handlers, write path and Kafka, and runs the consume loop.
+
+The loop never waits for a whole batch: each record is handled as soon as it arrives, up to
+`max_in_flight` at once, one customer's writes in their lane (lanes.py). Offsets are committed
+as each partition's records finish in order (offsets.py), and published outboxes are settled in
+one bulk write every few milliseconds (settle.py).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+import time
 from datetime import UTC, datetime, timedelta
 
 from customer_async.customer_ids import command_customer_id
-from customer_async.dispatch import Dispatcher, ReplyAddress, error_reply
+from customer_async.dispatch import Dispatcher, reply_address
 from customer_async.edge.decode import Rejection, RequestTopics
 from customer_async.edge.kafka import KafkaSink, RequestConsumer, ensure_topics
 from customer_async.edge.records import IncomingRecord
-from customer_async.errors import CustomerAsyncError, InternalError, StoreUnavailable
-from customer_async.handlers import HandlerContext, handlers_for
+from customer_async.errors import CustomerAsyncError, StoreUnavailable
+from customer_async.handlers import HandlerContext, read_handlers_for
+from customer_async.lanes import Lanes
+from customer_async.offsets import OffsetTracker, Partition
 from customer_async.settings import Settings
+from customer_async.settle import Settler
 from customer_async.store import CustomerStore
-from customer_async.types import Command, Operation
+from customer_async.types import Command, Operation, ReplyAddress
+from customer_async.writes import WritePath, error_reply
 
 log = logging.getLogger(__name__)
+
+_COMMIT_INTERVAL = 0.1
+"""Seconds between offset commits while records keep finishing."""
+_SETTLE_INTERVAL = 0.02
+"""Seconds between bulk settles while writes keep being published."""
 
 
 class CustomerService:
@@ -31,63 +46,173 @@ class CustomerService:
         self._store = CustomerStore.from_settings(settings)
         self._sink = KafkaSink(settings)
         self._consumer = RequestConsumer(settings, self._topics.topics)
-        self._dispatcher = Dispatcher(
-            handlers_for(HandlerContext(settings, self._store)),
-            self._store,
-            self._sink,
-            crash_after_write=settings.fault_crash_after_write,
+        self._settler = Settler(self._store)
+        context = HandlerContext(settings, self._store)
+        self._writes = WritePath(
+            context, self._sink, self._settler, crash_after_write=settings.fault_crash_after_write
         )
+        self._dispatcher = Dispatcher(read_handlers_for(context), self._writes, self._sink)
+        self._lanes = Lanes()
+        self._offsets = OffsetTracker()
+        self._handling: set[asyncio.Task[None]] = set()
         self.ready = asyncio.Event()
-        self._in_flight = asyncio.Semaphore(settings.max_in_flight)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Serve until `stop` is set; the batch in hand is finished and committed first."""
+        """Serve until `stop` is set; what is in hand is finished and committed first."""
         if self.settings.create_topics:
             await ensure_topics(self.settings, self._all_topics())
-        await self._ensure_indexes()
+        if not await self._ensure_indexes(stop):
+            await self._store.close()
+            return
         await self._sink.start()
-        sweeper = asyncio.create_task(self._sweep_outbox(stop))
+        background = [
+            asyncio.create_task(self._sweep(stop)),
+            asyncio.create_task(self._settle_continuously(stop)),
+        ]
         try:
-            await self._consumer.start()
+            await self._consumer.start(self._partitions_revoked)
             try:
                 self.ready.set()
                 log.info("serving %s", ", ".join(self._topics.topics))
-                while not stop.is_set():
-                    records = await self._consumer.poll()
-                    if records:
-                        await self._handle_batch(records)
-                        await self._consumer.commit(records)
+                await self._consume(stop)
             finally:
+                await self._finish_in_hand()
                 await self._consumer.stop()
-                sweeper.cancel()
-                await asyncio.gather(sweeper, return_exceptions=True)
         finally:
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
+            with contextlib.suppress(CustomerAsyncError):
+                await self._settler.flush()
             await self._sink.stop()
             await self._store.close()
             log.info("stopped: offsets committed, clients closed")
 
-    async def _ensure_indexes(self) -> None:
-        """Indexes before serving; a store that is down at start-up is waited for."""
-        while True:
+    async def _consume(self, stop: asyncio.Event) -> None:
+        last_commit = time.monotonic()
+        while not stop.is_set():
+            room = self.settings.max_in_flight - len(self._handling)
+            if room <= 0:
+                await asyncio.wait(self._handling, return_when=asyncio.FIRST_COMPLETED)
+            else:
+                records = await self._consumer.poll(
+                    timeout_ms=50 if self._handling else 500, max_records=room
+                )
+                for record in records:
+                    self._start(record)
+            if time.monotonic() - last_commit >= _COMMIT_INTERVAL or not self._handling:
+                await self._commit()
+                last_commit = time.monotonic()
+
+    def _start(self, record: IncomingRecord) -> None:
+        partition = (record.topic, record.partition)
+        self._offsets.started(partition, record.offset)
+        task = asyncio.create_task(self._handle(record))
+        self._handling.add(task)
+
+        def finished(done: asyncio.Task[None]) -> None:
+            self._handling.discard(done)
+            self._offsets.done(partition, record.offset)
+
+        task.add_done_callback(finished)
+
+    async def _commit(self) -> None:
+        points = self._offsets.committable()
+        if points and await self._consumer.commit(points):
+            self._offsets.committed(points)
+
+    async def _finish_in_hand(self) -> None:
+        """Let every record in hand finish, settle, and commit past them."""
+        if self._handling:
+            await asyncio.wait(set(self._handling))
+        with contextlib.suppress(CustomerAsyncError):
+            await self._settler.flush()
+        await self._commit()
+
+    async def _partitions_revoked(self, revoked: set[Partition]) -> None:
+        """Before the group moves partitions: finish what is in hand and commit it."""
+        await self._finish_in_hand()
+        self._offsets.forget(revoked)
+
+    async def _handle(self, record: IncomingRecord) -> None:
+        request = self._topics.decode(record)
+        lane = _lane(request)
+        try:
+            if lane is None:
+                await self._dispatcher.dispatch(request)
+            else:
+                async with self._lanes.hold(lane):
+                    await self._dispatcher.dispatch(request)
+        except Exception as exc:
+            # A bug outside the handlers: the request still gets its one (500) reply.
+            log.exception("request %s/%d@%d failed", record.topic, record.partition, record.offset)
+            address = reply_address(request)
+            address = ReplyAddress(
+                self._topics.default_reply(request.operation),
+                address.correlation_id,
+                address.request_topic,
+                address.request_key,
+            )
+            await self._sink.deliver([(address, error_reply(exc), ())])
+
+    async def _settle_continuously(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            await asyncio.sleep(_SETTLE_INTERVAL)
+            if self._settler.pending:
+                await self._settler.flush()
+
+    async def _ensure_indexes(self, stop: asyncio.Event) -> bool:
+        """Indexes before serving; a store that is down at start-up is waited for (until stop)."""
+        while not stop.is_set():
+            attempt = asyncio.create_task(self._store.ensure_indexes())
+            stopping = asyncio.create_task(stop.wait())
+            await asyncio.wait({attempt, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            if not attempt.done():
+                attempt.cancel()
+                await asyncio.gather(attempt, return_exceptions=True)
+                return False
             try:
-                await self._store.ensure_indexes()
-                return
+                attempt.result()
             except StoreUnavailable as exc:
                 log.warning("store unavailable at start-up, waiting: %s", exc)
+            else:
+                return True
+        return False
 
-    async def _sweep_outbox(self, stop: asyncio.Event) -> None:
-        """Every `outbox_sweep_seconds`, publish entries that redelivery did not heal."""
+    async def _sweep(self, stop: asyncio.Event) -> None:
+        """Every `outbox_sweep_seconds`: publish entries nobody published, purge old tombstones."""
         interval = self.settings.outbox_sweep_seconds
         while not stop.is_set():
-            try:
-                cutoff = datetime.now(UTC) - timedelta(seconds=interval)
-                recovered = await self._dispatcher.recover(cutoff)
-                if recovered:
-                    log.info("published %d outbox entries left by an earlier run", recovered)
-            except CustomerAsyncError as exc:
-                log.warning("outbox sweep failed, will try again: %s", exc)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), interval)
+            if stop.is_set():
+                return
+            try:
+                recovered = await self.recover(datetime.now(UTC) - timedelta(seconds=interval))
+                if recovered:
+                    log.info("published the outbox entries of %d customers", recovered)
+                retention = timedelta(seconds=self.settings.tombstone_retention_seconds)
+                await self._store.purge_tombstones(datetime.now(UTC) - retention)
+            except CustomerAsyncError as exc:
+                log.warning("outbox sweep failed, will try again: %s", exc)
+
+    async def recover(self, written_before: datetime) -> int:
+        """Publish the outbox entries written before the given time; returns how many customers.
+
+        A crash between a write and its publish normally heals when the uncommitted request is
+        delivered again, or when the customer is written next; this covers the rest (a request
+        answered 503 whose write did land, one that will not come again). Each customer is
+        published in its lane, oldest entry first, and read again there.
+        """
+        found = await self._store.unpublished(written_before)
+        for stale in found:
+            async with self._lanes.hold(stale.customer_id):
+                current = await self._store.load(stale.customer_id)
+                if current is not None:
+                    await self._writes.publish(current)
+        await self._settler.flush()
+        return len(found)
 
     def _all_topics(self) -> list[str]:
         topics = [self.settings.notification_topic]
@@ -95,48 +220,9 @@ class CustomerService:
             topics += [self.settings.request_topic(operation), self.settings.reply_topic(operation)]
         return topics
 
-    async def _handle_batch(self, records: Sequence[IncomingRecord]) -> None:
-        """Every record of the batch handled; one customer's writes in partition order."""
-        lanes: dict[str, asyncio.Task[None]] = {}
-        handling: list[asyncio.Task[None]] = []
-        for record in records:
-            request = self._topics.decode(record)
-            lane = _lane(request)
-            before = lanes.get(lane) if lane is not None else None
-            task = asyncio.create_task(self._handle_after(before, record, request))
-            if lane is not None:
-                lanes[lane] = task
-            handling.append(task)
-        await asyncio.gather(*handling)
-
-    async def _handle_after(
-        self,
-        before: asyncio.Task[None] | None,
-        record: IncomingRecord,
-        request: Command | Rejection,
-    ) -> None:
-        if before is not None:
-            await asyncio.wait({before})  # its outcome is its own; only the order matters here
-        async with self._in_flight:
-            await self._handle(record, request)
-
-    async def _handle(self, record: IncomingRecord, request: Command | Rejection) -> None:
-        try:
-            await self._dispatcher.dispatch(request)
-        except Exception:
-            # A bug outside the handlers: the request still gets its one (500) reply.
-            log.exception("request %s/%d@%d failed", record.topic, record.partition, record.offset)
-            address = ReplyAddress(
-                self._topics.default_reply(request.operation),
-                request.correlation_id,
-                record.topic,
-                request.key,
-            )
-            await self._sink.deliver(address, error_reply(InternalError()), ())
-
 
 def _lane(request: Command | Rejection) -> str | None:
-    """Requests sharing a lane run one after another, in partition order.
+    """Requests sharing a lane run one after another, in the order they arrived.
 
     Writes of one customer share a lane (the contract orders them); a create's lane is its
     request-derived id, so a create delivered twice runs once and then finds itself applied.

@@ -36,6 +36,12 @@ class Settings(BaseSettings):
         default=30.0, ge=0, description="How long store outages are retried before a 503."
     )
     store_timeout_ms: int = Field(default=5000, gt=0)
+    mongodb_max_pool_size: int = Field(
+        default=32,
+        gt=0,
+        description="Connections to the store at most; requests beyond wait for one (FerretDB "
+        "serves each with a PostgreSQL connection of a bounded pool).",
+    )
     shutdown_grace_seconds: float = Field(default=30.0, ge=0)
     log_level: str = "INFO"
     log_repeat_window_seconds: float = Field(
@@ -49,10 +55,16 @@ class Settings(BaseSettings):
     create_topics: bool = Field(default=True, description="Create missing topics at start-up.")
     topic_partitions: int = Field(default=3, gt=0)
     topic_replication_factor: int = Field(default=1, gt=0)
-    journal_retention_seconds: int = Field(
-        default=7 * 24 * 3600,
+    requests_remembered: int = Field(
+        default=8,
         gt=0,
-        description="How long a write's reply is kept for redeliveries (a TTL index on MongoDB).",
+        description="Per customer, how many of the last write requests keep their reply, so that "
+        "a redelivery of one of them is answered with it instead of being applied again.",
+    )
+    tombstone_retention_seconds: int = Field(
+        default=24 * 3600,
+        gt=0,
+        description="How long a deleted customer's bookkeeping is kept to answer redeliveries.",
     )
     outbox_sweep_seconds: float = Field(
         default=30.0,

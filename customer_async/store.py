@@ -2,14 +2,16 @@
 
 One document per customer: `_id` is the customer id, the resource's attributes sit at the top
 level (so filters are plain dotted paths), and bookkeeping lives in `_`-prefixed fields that never
-leave this module's callers' hands: `_version` (conditional writes), `_dt` (date-time shadow for
-chronological filters), `_outbox` (see outbox.py) and `_deleted` (a tombstone until the delete's
-event is out). A second collection, the journal, keeps the reply of every applied write request.
+reach a reply or event: `_version`, `_applied`, `_outbox` and `_deletedAt` (see record.py for what
+each promises), and `_dt`, the date-time shadow for chronological filters. Everything a write needs
+is in that one document: a write is one read and one conditional write, and publishing settles in
+one bulk write for many customers at once.
 
 Only single-document atomic writes, unique indexes, findAndModify and simple
 find/sort/skip/limit/count are used: what MongoDB and FerretDB both do
 (tests/infrastructure/test_store_capabilities.py proves each on the server under test).
-FerretDB v1 lacks `$pull` by condition and findAndModify with a projection; neither is used.
+FerretDB v1 lacks `$pull` by condition, `$push` with `$slice` and findAndModify with a projection;
+none is used (bounded arrays are computed here and `$set` whole).
 """
 
 from __future__ import annotations
@@ -24,9 +26,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from pymongo import ASCENDING, AsyncMongoClient
+from pymongo import ASCENDING, AsyncMongoClient, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import (
+    BulkWriteError,
     ConnectionFailure,
     DuplicateKeyError,
     NetworkTimeout,
@@ -36,9 +39,10 @@ from pymongo.errors import (
 )
 
 from customer_async.errors import FilterParseError, InternalError, StoreUnavailable
-from customer_async.outbox import OutboxEntry, reply_from_document, reply_to_document
+from customer_async.log_limits import OutageLog
+from customer_async.record import AppliedRequest, CustomerRecord, Publication
 from customer_async.settings import Settings
-from customer_async.types import Document, Reply
+from customer_async.types import Document, Event, Reply, ReplyAddress
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +53,13 @@ INTERNAL_PREFIX = "_"
 _RETRIABLE = (ConnectionFailure, NetworkTimeout, ServerSelectionTimeoutError)
 _NOT_IMPLEMENTED = 238  # FerretDB's answer to an index option it lacks (TTL)
 _INVALID_REGEX = 51091  # MongoDB's (and FerretDB's) code for a regular expression it cannot run
-_NOT_DELETED: Document = {"_deleted": {"$ne": True}}
+_SETTLES_PER_COMMAND = 16
+"""FerretDB v1 holds one PostgreSQL connection per statement of an update command until the
+whole command ends (its pool has 50 by default): a bulk write larger than the pool deadlocks the
+server, so settles go in commands of this many statements."""
+_NOT_DELETED: Document = {"_deletedAt": None}
+_BOOKKEEPING: Document = {"_applied": 0, "_outbox": 0, "_dt": 0}
+"""Reads of resources leave the bookkeeping on the server."""
 
 FILTER_INDEXES = (
     "name",
@@ -91,6 +101,10 @@ class _NoLease:
         del customer_id
         yield
 
+    @contextlib.asynccontextmanager
+    async def hold_many(self, customer_ids: Sequence[str]) -> AsyncIterator[Sequence[str]]:
+        yield customer_ids
+
 
 class _Lease:
     """One writer per customer at a time, for a server without isolated updates.
@@ -125,38 +139,37 @@ class _Lease:
         finally:
             await self._leases.delete_one({"_id": customer_id, "token": token})
 
+    @contextlib.asynccontextmanager
+    async def hold_many(self, customer_ids: Sequence[str]) -> AsyncIterator[Sequence[str]]:
+        """Leases for as many of `customer_ids` as are free now (three commands in all)."""
+        token = uuid.uuid4().hex
+        expires = datetime.now(UTC) + self._ttl
+        try:
+            await self._leases.insert_many(
+                [{"_id": c, "token": token, "expires": expires} for c in customer_ids],
+                ordered=False,
+            )
+            held = list(customer_ids)
+        except BulkWriteError as exc:
+            taken = {customer_ids[e["index"]] for e in exc.details.get("writeErrors", [])}
+            held = [c for c in customer_ids if c not in taken]
+        try:
+            yield held
+        finally:
+            if held:
+                await self._leases.delete_many({"_id": {"$in": held}, "token": token})
+
 
 class CustomerStore:
-    """Reads and writes customers, their outboxes and the request journal."""
+    """Reads and writes customers with their bookkeeping (see record.py)."""
 
-    def __init__(
-        self,
-        client: AsyncMongoClient[Stored],
-        database: str,
-        retry_seconds: float,
-        journal_retention_seconds: int = 7 * 24 * 3600,
-    ):
+    def __init__(self, client: AsyncMongoClient[Stored], database: str, retry_seconds: float):
         self._client = client
         self._customers: AsyncCollection[Stored] = client[database]["customer"]
-        self._journal: AsyncCollection[Stored] = client[database]["request_journal"]
         self._leases: AsyncCollection[Stored] = client[database]["customer_lease"]
         self._retry_seconds = retry_seconds
-        self._journal_retention_seconds = journal_retention_seconds
         self._writers: _NoLease | _Lease | None = None
-
-    async def _writer_lease(self) -> _NoLease | _Lease:
-        """How writers of one customer are kept apart on this server (asked once)."""
-        if self._writers is None:
-            info = await self._client.server_info()
-            self._writers = _Lease(self._leases) if "ferretdbVersion" in info else _NoLease()
-        return self._writers
-
-    async def _update_customer(self, customer_id: str, query: Document, update: Document) -> bool:
-        """One update of one customer, with the other writers of that customer kept out."""
-        writers = await self._writer_lease()
-        async with writers.hold(customer_id):
-            result = await self._customers.update_one(query, update)
-        return result.modified_count == 1
+        self._outage = OutageLog("store", log)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> CustomerStore:
@@ -166,18 +179,26 @@ class CustomerStore:
             serverSelectionTimeoutMS=settings.store_timeout_ms,
             connectTimeoutMS=settings.store_timeout_ms,
             socketTimeoutMS=settings.store_timeout_ms * 2,
+            maxPoolSize=settings.mongodb_max_pool_size,
             tz_aware=True,
         )
-        return cls(
-            client,
-            settings.mongodb_database,
-            settings.store_retry_seconds,
-            settings.journal_retention_seconds,
-        )
+        return cls(client, settings.mongodb_database, settings.store_retry_seconds)
+
+    @property
+    def retry_seconds(self) -> float:
+        """How long an outage is retried before a command gives up (StoreUnavailable)."""
+        return self._retry_seconds
 
     async def close(self) -> None:
         """Closes the client's connections."""
         await self._client.close()
+
+    async def _writer_lease(self) -> _NoLease | _Lease:
+        """How writers of one customer are kept apart on this server (asked once)."""
+        if self._writers is None:
+            info = await self._retrying("server info", self._client.server_info)
+            self._writers = _Lease(self._leases) if "ferretdbVersion" in info else _NoLease()
+        return self._writers
 
     async def _retrying(self, what: str, operation: Callable[[], Awaitable[T]]) -> T:
         """Runs `operation`, retrying connection failures until the retry budget is spent."""
@@ -185,47 +206,50 @@ class CustomerStore:
         delay = 0.1
         while True:
             try:
-                return await operation()
+                result = await operation()
             except _RETRIABLE as exc:
+                self._outage.failed(exc)
                 if time.monotonic() >= deadline:
-                    raise StoreUnavailable(f"the store did not answer ({what})") from exc
-                log.warning("store unavailable during %s, retrying: %s", what, exc)
+                    raise StoreUnavailable(
+                        f"the store did not answer ({what})",
+                        retry_after=max(1, round(self._retry_seconds)),
+                    ) from exc
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
             except PyMongoError as exc:
                 raise InternalError(f"store operation failed ({what})") from exc
+            else:
+                self._outage.recovered()
+                return result
 
     async def ensure_indexes(self, extra: Sequence[str] = FILTER_INDEXES) -> None:
         """Creates the indexes the service's queries use (idempotent)."""
 
         async def create() -> None:
-            # The outbox sweep looks for old unpublished entries.
+            # The sweep looks for old unpublished entries and expired tombstones.
             await self._customers.create_index(
-                [("_outbox.writtenAt", ASCENDING)], name="outbox_written_at"
+                [("_outbox.at", ASCENDING)], name="outbox_written_at"
             )
+            await self._customers.create_index([("_deletedAt", ASCENDING)], name="tombstones")
             for path in extra:
                 await self._customers.create_index([(path, ASCENDING)], name=f"by_{path}")
-            try:
-                await self._journal.create_index(
-                    [("at", ASCENDING)],
-                    name="journal_retention",
-                    expireAfterSeconds=self._journal_retention_seconds,
-                )
-            except OperationFailure as exc:
-                if exc.code != _NOT_IMPLEMENTED:
-                    raise
-                log.warning("the store has no TTL indexes; the request journal is never trimmed")
 
         await self._retrying("create indexes", create)
 
-    async def get(self, customer_id: str) -> StoredCustomer | None:
-        """The live (not deleted) customer with that id."""
+    async def get(self, customer_id: str) -> Document | None:
+        """The live (not deleted) customer's resource, without its bookkeeping."""
         found = await self._retrying(
-            "get", lambda: self._customers.find_one({"_id": customer_id, **_NOT_DELETED})
+            "get",
+            lambda: self._customers.find_one(
+                {"_id": customer_id, **_NOT_DELETED}, projection=_BOOKKEEPING
+            ),
         )
-        if found is None:
-            return None
-        return StoredCustomer(to_resource(found), int(found.get("_version", 0)))
+        return None if found is None else to_resource(found)
+
+    async def load(self, customer_id: str) -> CustomerRecord | None:
+        """The customer with its bookkeeping, a tombstone included: what a write starts from."""
+        found = await self._retrying("load", lambda: self._customers.find_one({"_id": customer_id}))
+        return None if found is None else _record(found)
 
     async def find(
         self,
@@ -240,7 +264,11 @@ class CustomerStore:
 
         async def run() -> Page:
             cursor = self._customers.find(
-                live, projection=projection, sort=list(sort), skip=offset, limit=limit
+                live,
+                projection=projection or _BOOKKEEPING,
+                sort=list(sort),
+                skip=offset,
+                limit=limit,
             )
             try:
                 items = [to_resource(doc) for doc in await cursor.to_list()]
@@ -254,19 +282,13 @@ class CustomerStore:
 
         return await self._retrying("find", run)
 
-    async def insert(self, resource: Document, shadow: Document, entry: OutboxEntry) -> bool:
-        """Stores a new customer with its outbox entry.
+    async def insert(self, record: CustomerRecord, shadow: Document) -> bool:
+        """Stores a new customer; False when its id is taken (the create was applied before).
 
-        False if the id is taken: a create's id derives from its request identity, so a create
-        sent twice makes one customer however the copies are spread.
+        A create's id derives from its request identity, so a create sent twice makes one
+        customer however the copies are spread.
         """
-        document = {
-            "_id": resource["id"],
-            **resource,
-            "_version": 1,
-            "_dt": shadow,
-            "_outbox": [entry.to_document()],
-        }
+        document = {"_id": record.customer_id, **record.resource, **_bookkeeping(record, shadow)}
 
         async def run() -> bool:
             try:
@@ -277,110 +299,150 @@ class CustomerStore:
 
         return await self._retrying("insert", run)
 
-    async def replace(
-        self,
-        version: int,
-        before: Document,
-        after: Document,
-        shadow: Document,
-        entry: OutboxEntry,
-    ) -> bool:
-        """Writes `after` over `before` if the customer is still at `version`, with the entry.
+    async def write(self, before: CustomerRecord, after: CustomerRecord, shadow: Document) -> bool:
+        """Writes `after` if the customer is still at `before.version`: one conditional update.
 
-        One update: attributes set or unset, the version bumped and the outbox entry pushed
-        together, so the change and its events commit or fail as one.
+        False when another write came first, or when this very write landed already (an
+        acknowledgement lost in a retried command): the caller reads again to tell which.
         """
-        update: Document = {
-            "$set": {**after, "_version": version + 1, "_dt": shadow},
-            "$push": {"_outbox": entry.to_document()},
-        }
-        removed = before.keys() - after.keys()
+        update: Document = {"$set": {**after.resource, **_bookkeeping(after, shadow)}}
+        removed = before.resource.keys() - after.resource.keys()
         if removed:
             update["$unset"] = dict.fromkeys(removed, "")
-        query = {"_id": after["id"], "_version": version, **_NOT_DELETED}
-        return await self._retrying(
-            "replace", lambda: self._update_customer(after["id"], query, update)
-        )
+        query = {"_id": before.customer_id, "_version": before.version}
+        writers = await self._writer_lease()
 
-    async def tombstone(self, customer_id: str, version: int, entry: OutboxEntry) -> bool:
-        """Marks the customer deleted (if still at `version`) with the delete's outbox entry."""
-        return await self._retrying(
-            "tombstone",
-            lambda: self._update_customer(
-                customer_id,
-                {"_id": customer_id, "_version": version, **_NOT_DELETED},
-                {
-                    "$set": {"_deleted": True, "_version": version + 1},
-                    "$push": {"_outbox": entry.to_document()},
-                },
-            ),
-        )
+        async def run() -> bool:
+            async with writers.hold(before.customer_id):
+                result = await self._customers.update_one(query, update)
+            return result.modified_count == 1
 
-    async def pending(self, customer_id: str, request_key: str) -> OutboxEntry | None:
-        """The unpublished outbox entry a request left on that customer, if it was written."""
-        found = await self._retrying(
-            "pending lookup",
-            lambda: self._customers.find_one({"_id": customer_id}, projection={"_outbox": 1}),
-        )
-        for raw in (found or {}).get("_outbox", []):
-            if raw["requestKey"] == request_key:
-                return OutboxEntry.from_document(raw)
-        return None
+        return await self._retrying("write", run)
 
-    async def pending_entries(
+    async def settle(self, published: Mapping[str, int]) -> list[str]:
+        """Empties the outbox of each customer still at the version given (one bulk write).
+
+        A customer written again since keeps its outbox: the newer write carried only what it
+        found unpublished, and its own settle empties it. Returns the customers dealt with; the
+        others (another writer held them) are to be settled later.
+        """
+        if not published:
+            return []
+        writers = await self._writer_lease()
+
+        async def run() -> list[str]:
+            async with writers.hold_many(list(published)) as held:
+                settles = [
+                    UpdateOne({"_id": c, "_version": published[c]}, {"$set": {"_outbox": []}})
+                    for c in held
+                ]
+                for start in range(0, len(settles), _SETTLES_PER_COMMAND):
+                    chunk = settles[start : start + _SETTLES_PER_COMMAND]
+                    await self._customers.bulk_write(chunk, ordered=False)
+            return list(held)
+
+        return await self._retrying("settle", run)
+
+    async def unpublished(
         self, written_before: datetime, limit: int = 1000
-    ) -> list[tuple[str, OutboxEntry]]:
-        """Outbox entries written before the given time and still unpublished."""
+    ) -> list[CustomerRecord]:
+        """Customers with outbox entries written before the given time."""
 
         async def run() -> list[Stored]:
             cursor = self._customers.find(
-                {"_outbox.writtenAt": {"$lt": written_before}},
-                projection={"_outbox": 1},
-                limit=limit,
+                {"_outbox.at": {"$lt": written_before}}, sort=[("_id", ASCENDING)], limit=limit
             )
             return await cursor.to_list()
 
-        found = await self._retrying("pending scan", run)
-        return [
-            (doc["_id"], entry)
-            for doc in found
-            for entry in map(OutboxEntry.from_document, doc["_outbox"])
-            if entry.written_at < written_before
-        ]
+        return [_record(doc) for doc in await self._retrying("unpublished scan", run)]
 
-    async def settle(self, customer_id: str, entry: OutboxEntry) -> None:
-        """Removes a published entry; a deleted customer with nothing left is purged."""
-        raw = entry.stored_form
+    async def purge_tombstones(self, deleted_before: datetime) -> int:
+        """Removes deleted customers whose retention ended and whose outbox is empty."""
 
-        async def run() -> None:
-            await self._update_customer(
-                customer_id, {"_id": customer_id}, {"$pull": {"_outbox": raw}}
+        async def run() -> int:
+            result = await self._customers.delete_many(
+                {"_deletedAt": {"$lt": deleted_before}, "_outbox": {"$size": 0}}
             )
-            if entry.removes_customer:
-                await self._customers.delete_one(
-                    {"_id": customer_id, "_deleted": True, "_outbox": {"$size": 0}}
-                )
+            return result.deleted_count
 
-        await self._retrying("settle", run)
+        return await self._retrying("purge tombstones", run)
 
-    async def journalled_reply(self, request_key: str) -> Reply | None:
-        """The reply a request already received, if it was applied before."""
-        found = await self._retrying(
-            "journal lookup", lambda: self._journal.find_one({"_id": request_key})
-        )
-        return None if found is None else reply_from_document(found["reply"])
 
-    async def journal(self, request_key: str, reply: Reply) -> None:
-        """Records a request's reply, so a redelivery gets the same answer (first one wins)."""
-        document = {
-            "_id": request_key,
-            "reply": reply_to_document(reply),
-            "at": datetime.now(UTC),
-        }
+def _bookkeeping(record: CustomerRecord, shadow: Document) -> Document:
+    """The `_`-fields a record stores beside its resource."""
+    return {
+        "_version": record.version,
+        "_dt": shadow,
+        "_applied": [_applied_document(a) for a in record.applied],
+        "_outbox": [_publication_document(p) for p in record.outbox],
+        "_deletedAt": record.deleted_at,
+    }
 
-        async def run() -> None:
-            # A redelivery may have raced us here; the first reply stays the answer.
-            with contextlib.suppress(DuplicateKeyError):
-                await self._journal.insert_one(document)
 
-        await self._retrying("journal", run)
+def _record(stored: Stored) -> CustomerRecord:
+    return CustomerRecord(
+        customer_id=stored["_id"],
+        resource=to_resource(stored),
+        version=int(stored.get("_version", 0)),
+        applied=tuple(_applied_request(a) for a in stored.get("_applied") or ()),
+        outbox=tuple(_publication(p, stored["_id"]) for p in stored.get("_outbox") or ()),
+        deleted_at=stored.get("_deletedAt"),
+    )
+
+
+def _reply_document(reply: Reply) -> Document:
+    return {"status": reply.status, "body": reply.body, "key": reply.key, "headers": reply.headers}
+
+
+def _reply(document: Document) -> Reply:
+    return Reply(
+        status=int(document["status"]),
+        body=document.get("body"),
+        key=document.get("key"),
+        headers=dict(document.get("headers") or {}),
+    )
+
+
+def _applied_document(applied: AppliedRequest) -> Document:
+    return {"k": applied.request_key, "reply": _reply_document(applied.reply)}
+
+
+def _applied_request(document: Document) -> AppliedRequest:
+    return AppliedRequest(document["k"], _reply(document["reply"]))
+
+
+def _publication_document(publication: Publication) -> Document:
+    address = publication.address
+    return {
+        "seq": publication.seq,
+        "k": publication.request_key,
+        "to": {
+            "channel": address.channel,
+            "correlationId": address.correlation_id,
+            "requestTopic": address.request_topic,
+            "requestKey": address.request_key,
+        },
+        "events": [
+            {
+                "eventId": e.event_id,
+                "eventType": e.event_type,
+                "correlationId": e.correlation_id,
+                "body": e.body,
+            }
+            for e in publication.events
+        ],
+        "at": publication.written_at,
+    }
+
+
+def _publication(document: Document, customer_id: str) -> Publication:
+    to = document["to"]
+    address = ReplyAddress(
+        to["channel"], to["correlationId"], to["requestTopic"], to.get("requestKey")
+    )
+    seq = int(document["seq"])
+    events = tuple(
+        Event(e["eventId"], e["eventType"], customer_id, e["correlationId"], e["body"], seq)
+        for e in document["events"]
+    )
+    return Publication(seq, document["k"], address, events, document["at"])

@@ -5,10 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from customer_async.outbox import OutboxEntry
+from typing import Any
 
 JSON = Any
 """A decoded JSON value (dict, list, str, int, float, bool or None)."""
@@ -52,6 +49,17 @@ class Command:
 
 
 @dataclass(frozen=True, slots=True)
+class ReplyAddress:
+    """Where a request's reply goes and what it echoes: kept with a write until it is published."""
+
+    channel: str
+    correlation_id: str
+    request_topic: str
+    request_key: str | None = None
+    """The request record's Kafka key, used when the reply has no key of its own."""
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     """What a handler answers: a status, an optional JSON body and the record key to use."""
 
@@ -70,16 +78,22 @@ class Event:
     customer_id: str
     correlation_id: str
     body: Document
+    resource_version: int = 0
+    """The customer's version this event leaves it at: increases with each of its writes."""
+
+
+ReadHandler = Callable[[Command], Awaitable[Reply]]
+"""A read handler (retrieve, list): takes a decoded command, answers it from the store."""
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
-    """What a handler did: its reply and, for a write, the outbox entry it stored and where."""
+class Change:
+    """What a write command decides, before anything is stored.
 
+    `resource` is the customer after the write (None: deleted). A change with no events and the
+    same resource is a no-op that is still remembered as applied.
+    """
+
+    resource: Document | None
     reply: Reply
-    customer_id: str | None = None
-    written: OutboxEntry | None = None
-
-
-Handler = Callable[[Command], Awaitable[Outcome]]
-"""A command handler: takes a decoded command, says what it did (events go through the outbox)."""
+    events: tuple[Event, ...] = ()

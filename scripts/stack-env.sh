@@ -28,7 +28,8 @@ else
     POSTGRESQL_DIR=${CUSTOMER_ASYNC_STACK_POSTGRESQL_DIR:-$STACK_DIR/postgresql}
 fi
 POSTGRESQL_DATA=$POSTGRESQL_DIR/data
-POSTGRESQL_URL="postgres://postgres@127.0.0.1:$POSTGRESQL_PORT/ferretdb"
+# FerretDB keeps at most 50 PostgreSQL connections by default; tests run several services at once.
+POSTGRESQL_URL="postgres://postgres@127.0.0.1:$POSTGRESQL_PORT/ferretdb?pool_max_conns=150"
 
 # Markers on the command lines let `down` recognise its own processes, never others by name.
 KAFKA_MARKER="customer-async.stack=$STACK_DIR"

@@ -902,14 +902,22 @@ def test_reply_header_numbers_are_decimal_strings(header: str, value: str) -> No
     assert violation("ReplyHeaders", headers).startswith(f"$['{header}']: ")
 
 
-def test_notification_headers_name_a_known_event() -> None:
-    headers = {"eventType": "CustomerCreateEvent", "Content-Type": "application/json"}
+def test_notification_headers_name_a_known_event_and_the_resource_version() -> None:
+    headers = {
+        "eventType": "CustomerCreateEvent",
+        "Content-Type": "application/json",
+        "X-Resource-Version": "1",
+    }
     schemas.validate("NotificationHeaders", headers | {"X-Correlation-Id": "c"})
     assert violation("NotificationHeaders", headers) == (
         "$: 'X-Correlation-Id' is a required property"
     )
     wrong = headers | {"X-Correlation-Id": "c", "eventType": "CustomerMoveEvent"}
     assert violation("NotificationHeaders", wrong).startswith("$.eventType: ")
+    unversioned = {k: v for k, v in headers.items() if k != "X-Resource-Version"}
+    assert violation("NotificationHeaders", unversioned | {"X-Correlation-Id": "c"}) == (
+        "$: 'X-Resource-Version' is a required property"
+    )
 
 
 def test_long_messages_are_shortened() -> None:

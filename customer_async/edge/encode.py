@@ -46,4 +46,7 @@ def event_record(event: Event, topic: str) -> OutgoingRecord:
         ("Content-Type", JSON_CONTENT_TYPE.encode()),
         ("X-Correlation-Id", event.correlation_id.encode()),
     ]
+    if event.resource_version:
+        # A subscriber keeps a customer's newest state by this number (redeliveries repeat one).
+        headers.append(("X-Resource-Version", str(event.resource_version).encode()))
     return OutgoingRecord(topic, event.customer_id.encode(), _json(event.body), headers)

@@ -9,17 +9,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import CommitFailedError, KafkaError, TopicAlreadyExistsError
 
-from customer_async.dispatch import ReplyAddress
 from customer_async.edge.encode import event_record, reply_record
 from customer_async.edge.records import IncomingRecord, OutgoingRecord
+from customer_async.log_limits import OutageLog
+from customer_async.offsets import Partition
 from customer_async.settings import Settings
-from customer_async.types import Event, Reply
+from customer_async.types import Event, Reply, ReplyAddress
 
 log = logging.getLogger(__name__)
 
@@ -40,27 +41,36 @@ class KafkaSink:
             max_request_size=max(settings.max_request_bytes * 2, 1_048_576),
         )
 
+        self._outage = OutageLog("kafka producer", log)
+
     async def start(self) -> None:
         """Connect, retrying until the broker answers."""
-        await _retry_forever("producer start", self._producer.start)
+        await _retry_forever(self._outage, self._producer.start)
 
     async def stop(self) -> None:
         """Flush what is pending and disconnect."""
         await self._producer.stop()
 
-    async def deliver(self, address: ReplyAddress, reply: Reply, events: Sequence[Event]) -> None:
-        """Send the events, then the reply; return when the broker acknowledged all of them."""
-        records = [event_record(event, self._notification_topic) for event in events]
-        records.append(
-            reply_record(
-                reply,
-                reply_channel=address.channel,
-                correlation_id=address.correlation_id,
-                request_topic=address.request_topic,
-                request_key=address.request_key,
+    async def deliver(self, batch: Sequence[tuple[ReplyAddress, Reply, Sequence[Event]]]) -> None:
+        """Send each item's events, then its reply, in order; return once all are acknowledged.
+
+        Every record is handed to the producer before any acknowledgement is awaited: one
+        customer's events share a partition (their key), and the idempotent producer keeps a
+        partition's records in the order they were sent.
+        """
+        records: list[OutgoingRecord] = []
+        for address, reply, events in batch:
+            records.extend(event_record(event, self._notification_topic) for event in events)
+            records.append(
+                reply_record(
+                    reply,
+                    reply_channel=address.channel,
+                    correlation_id=address.correlation_id,
+                    request_topic=address.request_topic,
+                    request_key=address.request_key,
+                )
             )
-        )
-        await _retry_forever("publish", lambda: self._send_all(records))
+        await _retry_forever(self._outage, lambda: self._send_all(records))
 
     async def _send_all(self, records: list[OutgoingRecord]) -> None:
         acks = [
@@ -70,12 +80,27 @@ class KafkaSink:
         await asyncio.gather(*acks)
 
 
+Revoked = Callable[[set[Partition]], Awaitable[None]]
+"""Told which partitions this member is about to lose, before the group reassigns them."""
+
+
+class _Revocations(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, revoked: Revoked) -> None:
+        self._revoked = revoked
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        await self._revoked({(tp.topic, tp.partition) for tp in revoked})
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        del assigned
+
+
 class RequestConsumer:
     """The consumer group member reading the five request topics, committing by hand."""
 
     def __init__(self, settings: Settings, topics: Sequence[str]) -> None:
+        self._topics = list(topics)
         self._consumer = AIOKafkaConsumer(
-            *topics,
             bootstrap_servers=settings.kafka_bootstrap_servers,
             group_id=settings.group_id,
             client_id=f"{settings.group_id}-consumer",
@@ -83,10 +108,12 @@ class RequestConsumer:
             auto_offset_reset="earliest",
             max_partition_fetch_bytes=max(settings.max_request_bytes * 2, 1_048_576),
         )
+        self._outage = OutageLog("kafka consumer", log)
 
-    async def start(self) -> None:
-        """Join the group, retrying until the broker answers."""
-        await _retry_forever("consumer start", self._consumer.start)
+    async def start(self, revoked: Revoked) -> None:
+        """Join the group, retrying until the broker answers; `revoked` runs before a rebalance."""
+        self._consumer.subscribe(self._topics, listener=_Revocations(revoked))
+        await _retry_forever(self._outage, self._consumer.start)
 
     async def stop(self) -> None:
         """Leave the group."""
@@ -97,9 +124,10 @@ class RequestConsumer:
         try:
             batch = await self._consumer.getmany(timeout_ms=timeout_ms, max_records=max_records)
         except KafkaError as exc:
-            log.warning("consumer poll failed, retrying: %s", exc)
-            await asyncio.sleep(1.0)
+            self._outage.failed(exc)
+            await asyncio.sleep(1.0)  # back off instead of spinning on a broker that is away
             return []
+        self._outage.recovered()
         return [
             IncomingRecord(
                 topic=r.topic,
@@ -113,20 +141,21 @@ class RequestConsumer:
             for r in records
         ]
 
-    async def commit(self, records: Sequence[IncomingRecord]) -> None:
-        """Commit past the given (delivered) records. A lost partition's records come again."""
-        offsets: dict[TopicPartition, int] = {}
-        for record in records:
-            tp = TopicPartition(record.topic, record.partition)
-            offsets[tp] = max(offsets.get(tp, 0), record.offset + 1)
-        if not offsets:
-            return
+    async def commit(self, points: Mapping[Partition, int]) -> bool:
+        """Commit each partition's point (the next offset to read). A lost partition's records
+        come again; returns whether the broker took the commit."""
+        if not points:
+            return True
+        offsets = {TopicPartition(topic, part): offset for (topic, part), offset in points.items()}
         try:
             await self._consumer.commit(offsets)
         except CommitFailedError as exc:
             log.warning("commit refused after a rebalance; records will be redelivered: %s", exc)
         except KafkaError as exc:
             log.warning("commit failed; records will be redelivered: %s", exc)
+        else:
+            return True
+        return False
 
 
 async def ensure_topics(settings: Settings, topics: Sequence[str]) -> None:
@@ -153,16 +182,18 @@ async def ensure_topics(settings: Settings, topics: Sequence[str]) -> None:
         finally:
             await admin.close()
 
-    await _retry_forever("topic creation", create_missing)
+    await _retry_forever(OutageLog("kafka topic creation", log), create_missing)
 
 
-async def _retry_forever(what: str, operation: Callable[[], Awaitable[object]]) -> None:
+async def _retry_forever(outage: OutageLog, operation: Callable[[], Awaitable[object]]) -> None:
     delay = 0.2
     while True:
         try:
             await operation()
-            return
         except KafkaError as exc:
-            log.warning("%s failed, retrying in %.1fs: %s", what, delay, exc)
+            outage.failed(exc)
             await asyncio.sleep(delay)
             delay = min(delay * 2, _MAX_BACKOFF)
+        else:
+            outage.recovered()
+            return

@@ -1,6 +1,8 @@
-"""The five command handlers: each takes a `Command` and returns the `Reply`.
+"""The five command handlers.
 
-Write handlers store their change with its outbox entry in one write; the dispatcher publishes.
+Reads (retrieve, list) take a `Command` and answer it from the store. Writes (create, patch,
+delete) only decide: they turn a command and the customer as it is into a `Change`, and the write
+path (writes.py) stores, publishes and remembers it.
 """
 
 from __future__ import annotations
@@ -8,23 +10,27 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import partial
 
-from customer_async.handlers.context import HandlerContext
+from customer_async.handlers.context import HandlerContext, customer_id
 from customer_async.handlers.create import create_customer
 from customer_async.handlers.delete import delete_customer
 from customer_async.handlers.list import list_customers
 from customer_async.handlers.patch import patch_customer
 from customer_async.handlers.retrieve import retrieve_customer
-from customer_async.types import Handler, Operation
+from customer_async.types import Operation, ReadHandler
 
-__all__ = ["HandlerContext", "handlers_for"]
+__all__ = [
+    "HandlerContext",
+    "create_customer",
+    "customer_id",
+    "delete_customer",
+    "patch_customer",
+    "read_handlers_for",
+]
 
 
-def handlers_for(context: HandlerContext) -> Mapping[Operation, Handler]:
-    """Each operation's handler, bound to the store, settings and schemas in `context`."""
+def read_handlers_for(context: HandlerContext) -> Mapping[Operation, ReadHandler]:
+    """The read operations' handlers, bound to the store and settings in `context`."""
     return {
         Operation.RETRIEVE: partial(retrieve_customer, context=context),
         Operation.LIST: partial(list_customers, context=context),
-        Operation.CREATE: partial(create_customer, context=context),
-        Operation.PATCH: partial(patch_customer, context=context),
-        Operation.DELETE: partial(delete_customer, context=context),
     }

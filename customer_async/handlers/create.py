@@ -1,16 +1,15 @@
-"""createCustomer: validate, assign id/href/defaults, store with the create event."""
+"""createCustomer: validate, assign id/href/defaults; the write path stores it with its event."""
 
 from __future__ import annotations
 
 from customer_async import events, schemas
 from customer_async.attribute_names import check_document_names
 from customer_async.customer_ids import created_customer_id
-from customer_async.errors import InternalError, SchemaViolation
-from customer_async.handlers.context import HandlerContext, applied_by_retry
-from customer_async.outbox import OutboxEntry
+from customer_async.errors import SchemaViolation
+from customer_async.handlers.context import HandlerContext
 from customer_async.query.fields import parse_fields, select_fields
 from customer_async.settings import Settings
-from customer_async.types import Command, Document, Outcome, Reply
+from customer_async.types import Change, Command, Document, Reply
 
 _SERVER_ASSIGNED = ("id", "href")
 
@@ -29,8 +28,8 @@ def new_customer(payload: Document, customer_id: str, settings: Settings) -> Doc
     return resource
 
 
-async def create_customer(command: Command, *, context: HandlerContext) -> Outcome:
-    """201 with the new customer; its CustomerCreateEvent goes into the outbox."""
+def create_customer(command: Command, context: HandlerContext) -> Change:
+    """201 with the new customer and its CustomerCreateEvent (every check is on the request)."""
     payload = command.payload
     if not isinstance(payload, dict):
         raise SchemaViolation("$: the value must be a Customer JSON object")
@@ -41,12 +40,4 @@ async def create_customer(command: Command, *, context: HandlerContext) -> Outco
     resource = new_customer(payload, customer_id, context.settings)
     schemas.validate("Customer", resource)
     reply = Reply(201, select_fields(resource, fields), key=customer_id)
-    entry = OutboxEntry.for_command(
-        command, reply, (events.customer_created(resource, command.correlation_id),)
-    )
-    if await context.store.insert(resource, context.shadow(resource), entry):
-        return Outcome(reply, customer_id, entry)
-    applied = await applied_by_retry(command, context)
-    if applied is None:
-        raise InternalError("the customer could not be stored")
-    return applied
+    return Change(resource, reply, (events.customer_created(resource, command.correlation_id),))

@@ -5,10 +5,10 @@ from __future__ import annotations
 from customer_async.handlers.context import HandlerContext
 from customer_async.query import parse_list_query
 from customer_async.query.fields import select_fields
-from customer_async.types import Command, Outcome, Reply
+from customer_async.types import Command, Reply
 
 
-async def list_customers(command: Command, *, context: HandlerContext) -> Outcome:
+async def list_customers(command: Command, *, context: HandlerContext) -> Reply:
     """200 with a (possibly empty) page; X-Total-Count and X-Result-Count headers."""
     query = parse_list_query(command.parameters, context.attribute_types, context.settings)
     page = await context.store.find(
@@ -16,4 +16,4 @@ async def list_customers(command: Command, *, context: HandlerContext) -> Outcom
     )
     items = [select_fields(resource, query.fields) for resource in page.items]
     headers = {"X-Total-Count": str(page.total), "X-Result-Count": str(len(items))}
-    return Outcome(Reply(200, items, headers=headers))
+    return Reply(200, items, headers=headers)

@@ -12,13 +12,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from pymongo import ASCENDING, AsyncMongoClient, ReturnDocument
+from pymongo import ASCENDING, AsyncMongoClient, ReturnDocument, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from customer_async.outbox import OutboxEntry
+from customer_async.record import new_record
 from customer_async.store import CustomerStore
-from customer_async.types import Command, Operation, Reply
+from customer_async.types import Reply, ReplyAddress
 
 pytestmark = pytest.mark.e2e
 
@@ -126,20 +126,63 @@ async def test_update_conditioned_on_a_version_applies_once(collection: Collecti
     assert await collection.find_one({"_id": "a"}) == first
 
 
-async def test_outbox_push_pull_and_lookup_by_array_member(collection: Collection) -> None:
-    """`$pull` of the exact entry: FerretDB v1 ignores a `$pull` given a condition document."""
-    first = {"requestKey": "t|1", "eventId": "e1", "events": [{"eventId": "e1"}]}
-    await collection.create_index([("_outbox.requestKey", ASCENDING)], name="outbox_request")
-    await collection.insert_one({"_id": "a", "_outbox": [first]})
+async def test_bounded_arrays_are_set_whole(collection: Collection) -> None:
+    """`$push` with `$slice` is ignored by FerretDB v1, so bounded arrays are computed and set."""
+    await collection.insert_one({"_id": "a", "_applied": [{"k": 1}], "_outbox": [{"seq": 1}]})
     await collection.update_one(
-        {"_id": "a"}, {"$push": {"_outbox": {"requestKey": "t|2", "eventId": "e2"}}}
+        {"_id": "a"}, {"$set": {"_applied": [{"k": 2}, {"k": 3}], "_outbox": []}}
     )
-    pending = await collection.find_one({"_outbox.requestKey": "t|2"})
-    assert pending is not None
-    assert [e["eventId"] for e in pending["_outbox"]] == ["e1", "e2"]
-    await collection.update_one({"_id": "a"}, {"$pull": {"_outbox": first}})
-    with_outbox = await collection.find({"_outbox.0": {"$exists": True}}).to_list()
-    assert [e["eventId"] for e in with_outbox[0]["_outbox"]] == ["e2"]
+    assert await collection.find_one({"_id": "a"}) == {
+        "_id": "a",
+        "_applied": [{"k": 2}, {"k": 3}],
+        "_outbox": [],
+    }
+
+
+async def test_projection_can_leave_bookkeeping_out(collection: Collection) -> None:
+    await collection.insert_one(customer(1, _applied=[{"k": 1}], _outbox=[]))
+    found = await collection.find_one(
+        {"_id": "c001"}, projection={"_applied": 0, "_outbox": 0, "_dt": 0}
+    )
+    assert found == {k: v for k, v in customer(1).items() if k != "_dt"}
+
+
+async def test_a_null_condition_matches_a_missing_or_null_field(collection: Collection) -> None:
+    await collection.insert_many([{"_id": "a"}, {"_id": "b", "_deletedAt": None}])
+    await collection.insert_one({"_id": "c", "_deletedAt": datetime(2024, 1, 1, tzinfo=UTC)})
+    found = await collection.find({"_deletedAt": None}, sort=[("_id", 1)]).to_list()
+    assert [doc["_id"] for doc in found] == ["a", "b"]
+    old = {"_deletedAt": {"$lt": datetime(2025, 1, 1, tzinfo=UTC)}, "_outbox": {"$size": 0}}
+    await collection.update_one({"_id": "c"}, {"$set": {"_outbox": []}})
+    assert (await collection.delete_many(old)).deleted_count == 1
+
+
+async def test_bulk_conditional_updates_apply_where_the_condition_holds(
+    collection: Collection,
+) -> None:
+    """One bulk write settles many customers; one written since (version moved) is left."""
+    await collection.insert_many(
+        [{"_id": f"c{n}", "_version": 2, "_outbox": [1]} for n in range(3)]
+    )
+    result = await collection.bulk_write(
+        [
+            UpdateOne({"_id": f"c{n}", "_version": 2 - n % 2}, {"$set": {"_outbox": []}})
+            for n in range(3)
+        ],
+        ordered=False,
+    )
+    assert result.modified_count == 2
+    left = await collection.find({"_outbox": {"$size": 1}}).to_list()
+    assert [doc["_id"] for doc in left] == ["c1"]
+
+
+async def test_insert_many_unordered_reports_each_taken_id(collection: Collection) -> None:
+    """Leases for many customers at once: the free ones are taken, the taken ones named."""
+    await collection.insert_one({"_id": "b"})
+    with pytest.raises(BulkWriteError) as raised:
+        await collection.insert_many([{"_id": "a"}, {"_id": "b"}, {"_id": "c"}], ordered=False)
+    assert [e["index"] for e in raised.value.details["writeErrors"]] == [1]
+    assert await collection.count_documents({}) == 3
 
 
 async def test_projection_keeps_only_named_fields(collection: Collection) -> None:
@@ -154,25 +197,34 @@ async def test_concurrent_writers_of_one_customer_lose_nothing_through_the_store
     """Many racing version-conditioned writes, through CustomerStore: every one that reports
     success is kept. (FerretDB v1 does not isolate updates; the store's lease must.)"""
     store = CustomerStore(mongo, unique_name, retry_seconds=5.0)
-
-    def entry(n: int) -> OutboxEntry:
-        command = Command(Operation.PATCH, f"c{n}", "t.patch", "t.reply")
-        return OutboxEntry.for_command(command, Reply(200), ())
-
+    address = ReplyAddress("t.reply", "c", "t.request")
     resource = {"id": "c", "href": "h", "@type": "Customer", "count": 0}
-    assert await store.insert(resource, {}, entry(-1))
+    created = new_record(
+        "c", resource, request_key="t|create", reply=Reply(201), address=address, events=()
+    )
+    assert await store.insert(created, {})
 
     async def increment(n: int) -> None:
         while True:
-            found = await store.get("c")
+            found = await store.load("c")
             assert found is not None
-            after = {**found.resource, "count": found.resource["count"] + 1}
-            if await store.replace(found.version, found.resource, after, {}, entry(n)):
+            after = found.applied_write(
+                f"t|{n}",
+                Reply(200),
+                resource={**found.resource, "count": found.resource["count"] + 1},
+                address=address,
+                events=(),
+                published_up_to=0,
+                keep=64,
+            )
+            if await store.write(found, after, {}):
                 return
 
     await asyncio.gather(*(increment(n) for n in range(30)))
-    final = await store.get("c")
+    final = await store.load("c")
     assert final is not None
     assert final.resource["count"] == 30
     assert final.version == 31
+    assert len(final.applied) == 31
+    assert [p.seq for p in final.outbox] == list(range(1, 32))
     await mongo.drop_database(unique_name)

@@ -19,13 +19,13 @@ from hypothesis import strategies as st
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 
-from customer_async.outbox import OutboxEntry
 from customer_async.query import parse_list_query
 from customer_async.query.dates import date_shadow
+from customer_async.record import new_record
 from customer_async.schemas import attribute_types, validate
 from customer_async.settings import Settings
 from customer_async.store import CustomerStore
-from customer_async.types import Document, Operation, Reply
+from customer_async.types import Document, Operation, Reply, ReplyAddress
 from tests.query import reference
 from tests.query.strategies import CUSTOMER_TYPES, customers, filter_params
 
@@ -115,15 +115,20 @@ async def store_customers(
     types = attribute_types()
     for customer in customer_set:
         validate("Customer", customer)
-        reply = Reply(201, customer, key=customer["id"])
-        entry = OutboxEntry(
-            request_key=f"{settings.request_topic(Operation.CREATE)}|{customer['id']}",
-            correlation_id=str(uuid.uuid4()),
-            request_topic=settings.request_topic(Operation.CREATE),
-            reply_channel=settings.reply_topic(Operation.CREATE),
-            reply=reply,
+        correlation_id = str(uuid.uuid4())
+        record = new_record(
+            str(customer["id"]),
+            customer,
+            request_key=f"{settings.request_topic(Operation.CREATE)}|{correlation_id}",
+            reply=Reply(201, customer, key=customer["id"]),
+            address=ReplyAddress(
+                settings.reply_topic(Operation.CREATE),
+                correlation_id,
+                settings.request_topic(Operation.CREATE),
+            ),
+            events=(),
         )
-        assert await store.insert(customer, date_shadow(customer, types), entry)
+        assert await store.insert(record, date_shadow(customer, types))
 
 
 async def listed_ids(

@@ -1,0 +1,203 @@
+"""The write path: one read, one conditional write, then publish; settled later in bulk.
+
+For a create, patch or delete:
+1. read the customer with its bookkeeping (a create first just inserts: its id is new);
+2. if the request is among those the customer remembers, it was applied before: publish what is
+   still unpublished and answer with the remembered reply;
+3. else decide the change (handlers/), and write it together with its reply (remembered) and its
+   publication (outbox), behind every entry still unpublished, conditioned on the version read;
+4. publish the outbox in order, events before the reply, and hand the customer to the settler.
+
+A write whose outcome is unknown (an acknowledgement lost with the connection) is retried: the
+retried command either lands or finds the version moved, and the next read shows whether the
+request is applied. So a reply is sent only once its write is known to have landed, and nothing
+is published for a request after its final reply but that same reply again. A 503 (the store
+stayed away) is not final: the request's entry, if its write did land, is published later by the
+next write of that customer, by the sweep, or on a resend, with its real answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from typing import Protocol
+
+from customer_async.customer_ids import created_customer_id
+from customer_async.errors import (
+    CustomerAsyncError,
+    CustomerNotFound,
+    InternalError,
+    RequestError,
+    StoreUnavailable,
+)
+from customer_async.handlers import (
+    HandlerContext,
+    create_customer,
+    customer_id,
+    delete_customer,
+    patch_customer,
+)
+from customer_async.record import CustomerRecord, Publication, new_record
+from customer_async.settle import Settler
+from customer_async.types import Change, Command, Document, Event, Operation, Reply, ReplyAddress
+
+log = logging.getLogger(__name__)
+
+MAX_WRITE_ATTEMPTS = 20
+"""A conditional write that loses a race reads again and decides again up to this many times."""
+
+
+class Sink(Protocol):
+    """Publishes replies and events; returns once the broker acknowledged every record."""
+
+    async def deliver(self, batch: Sequence[tuple[ReplyAddress, Reply, Sequence[Event]]]) -> None:
+        """Publish each item's events, then its reply, in the order given; raise if impossible."""
+        ...
+
+
+def error_reply(error: Exception, key: str | None = None) -> Reply:
+    """The TMF error reply for `error` (anything unexpected is a 500; a 503 says when to resend)."""
+    if not isinstance(error, CustomerAsyncError):
+        error = InternalError("an unexpected error occurred; see the log")
+    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, StoreUnavailable) else {}
+    return Reply(error.status, error.to_tmf(), key=key, headers=headers)
+
+
+class WritePath:
+    """Applies write commands once each, and publishes what they changed in write order."""
+
+    def __init__(
+        self,
+        context: HandlerContext,
+        sink: Sink,
+        settler: Settler,
+        *,
+        crash_after_write: bool = False,
+    ) -> None:
+        self._context = context
+        self._store = context.store
+        self._sink = sink
+        self._settler = settler
+        self._keep = context.settings.requests_remembered
+        self._crash_after_write = crash_after_write
+
+    async def apply(self, command: Command, address: ReplyAddress) -> None:
+        """Apply `command` (at most once) and deliver its reply; store errors propagate."""
+        if command.operation is Operation.CREATE:
+            wanted = created_customer_id(command.request_key)
+            change = create_customer(command, self._context)
+            record = new_record(
+                wanted,
+                _resource(change),
+                request_key=command.request_key,
+                reply=change.reply,
+                address=address,
+                events=change.events,
+            )
+            if await self._store.insert(record, self._context.shadow(record.resource)):
+                await self._written(record)
+                return
+            # The id is taken: this very create was applied before.
+        else:
+            wanted = customer_id(command)
+        for _ in range(MAX_WRITE_ATTEMPTS):
+            current = await self._store.load(wanted)
+            if current is None:
+                raise CustomerNotFound(f"no customer with id {wanted!r}")
+            remembered = current.reply_to(command.request_key)
+            if remembered is not None:
+                await self._answer_again(current, command.request_key, address, remembered)
+                return
+            if command.operation is Operation.CREATE:
+                # Applied so long ago that the customer no longer remembers the reply.
+                await self._sink.deliver([(address, _created_again(current), ())])
+                return
+            if not current.live:
+                raise CustomerNotFound(f"no customer with id {wanted!r}")
+            after = self._decide(command, current, address)
+            if await self._store.write(current, after, self._context.shadow(after.resource)):
+                await self._written(after)
+                return
+        raise InternalError(f"customer {wanted!r} kept changing; {command.operation} not applied")
+
+    def _decide(
+        self, command: Command, current: CustomerRecord, address: ReplyAddress
+    ) -> CustomerRecord:
+        """The record after this command; a refusal that depends on the state is remembered."""
+        try:
+            change: Change = (
+                patch_customer(command, current.resource)
+                if command.operation is Operation.PATCH
+                else delete_customer(command, current.resource)
+            )
+        except RequestError as refused:
+            reply = error_reply(refused, key=current.customer_id)
+            return current.applied_write(
+                command.request_key,
+                reply,
+                resource=current.resource,
+                address=address,
+                events=(),
+                published_up_to=self._settler.published_up_to(current.customer_id),
+                keep=self._keep,
+            )
+        return current.applied_write(
+            command.request_key,
+            change.reply,
+            resource=change.resource,
+            address=address,
+            events=change.events,
+            published_up_to=self._settler.published_up_to(current.customer_id),
+            keep=self._keep,
+        )
+
+    async def _written(self, record: CustomerRecord) -> None:
+        if self._crash_after_write:
+            log.critical("test fault: exiting between the store write and the publish")
+            os._exit(70)
+        await self.publish(record)
+
+    async def _answer_again(
+        self, current: CustomerRecord, request_key: str, address: ReplyAddress, reply: Reply
+    ) -> None:
+        """A request applied before: publish what is left, and its reply if that is not among it."""
+        published = await self.publish(current)
+        if request_key not in {p.request_key for p in published}:
+            await self._sink.deliver([(address, reply, ())])
+
+    async def publish(self, record: CustomerRecord) -> tuple[Publication, ...]:
+        """Publish the record's outbox entries this instance has not published, in order."""
+        entries = record.unpublished(self._settler.published_up_to(record.customer_id))
+        if entries:
+            await self._sink.deliver(
+                [(entry.address, _reply_of(record, entry), entry.events) for entry in entries]
+            )
+            self._settler.published(record.customer_id, entries[-1].seq, record.version)
+        elif record.outbox:
+            self._settler.published(
+                record.customer_id,
+                self._settler.published_up_to(record.customer_id),
+                record.version,
+            )
+        return entries
+
+
+def _resource(change: Change) -> Document:
+    if change.resource is None:
+        raise InternalError("a create must produce a resource")
+    return change.resource
+
+
+def _reply_of(record: CustomerRecord, entry: Publication) -> Reply:
+    reply = record.reply_to(entry.request_key)
+    if reply is None:  # a remembered request is kept while its entry waits (record.py)
+        raise InternalError(f"no remembered reply for {entry.request_key!r}")
+    return reply
+
+
+def _created_again(current: CustomerRecord) -> Reply:
+    """A create whose reply fell out of the customer's memory: 201 with the customer as it is."""
+    if current.live:
+        return Reply(201, current.resource, key=current.customer_id)
+    return Reply(201, None, key=current.customer_id)
