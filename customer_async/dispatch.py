@@ -21,7 +21,11 @@ log = logging.getLogger(__name__)
 def reply_address(request: Command | Rejection) -> ReplyAddress:
     """Where the request's reply goes and what it echoes."""
     return ReplyAddress(
-        request.reply_channel, request.correlation_id, request.request_topic, request.key
+        request.reply_channel,
+        request.correlation_id,
+        request.request_topic,
+        request.key,
+        request.echo,
     )
 
 

@@ -152,6 +152,7 @@ class CustomerService:
                 address.correlation_id,
                 address.request_topic,
                 address.request_key,
+                address.echo,
             )
             await self._sink.deliver([(address, error_reply(exc), ())])
 

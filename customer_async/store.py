@@ -421,6 +421,7 @@ def _publication_document(publication: Publication) -> Document:
             "correlationId": address.correlation_id,
             "requestTopic": address.request_topic,
             "requestKey": address.request_key,
+            "echo": [[name, value] for name, value in address.echo],
         },
         "events": [
             {
@@ -438,7 +439,11 @@ def _publication_document(publication: Publication) -> Document:
 def _publication(document: Document, customer_id: str) -> Publication:
     to = document["to"]
     address = ReplyAddress(
-        to["channel"], to["correlationId"], to["requestTopic"], to.get("requestKey")
+        to["channel"],
+        to["correlationId"],
+        to["requestTopic"],
+        to.get("requestKey"),
+        tuple((str(name), bytes(value)) for name, value in to.get("echo") or ()),
     )
     seq = int(document["seq"])
     events = tuple(

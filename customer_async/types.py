@@ -41,6 +41,8 @@ class Command:
     content_type: str | None = None
     payload: JSON = None
     key: str | None = None
+    echo: tuple[tuple[str, bytes], ...] = ()
+    """Headers the reply repeats verbatim (a Spring caller's raw `kafka_correlationId`)."""
 
     @property
     def request_key(self) -> str:
@@ -57,6 +59,8 @@ class ReplyAddress:
     request_topic: str
     request_key: str | None = None
     """The request record's Kafka key, used when the reply has no key of its own."""
+    echo: tuple[tuple[str, bytes], ...] = ()
+    """Headers the reply repeats verbatim, in the form the caller sent them."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,9 @@ CORRELATION_ID = "X-Correlation-Id"
 REPLY_CHANNEL = "Reply-Channel"
 PARAMETERS = "Parameters"
 CONTENT_TYPE = "Content-Type"
+SPRING_CORRELATION_ID = "kafka_correlationId"
+SPRING_REPLY_TOPIC = "kafka_replyTopic"
+"""Spring for Apache Kafka's ReplyingKafkaTemplate sends these (raw bytes) instead."""
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +48,7 @@ class Rejection:
     reply_channel: str
     key: str | None
     error: CustomerAsyncError
+    echo: tuple[tuple[str, bytes], ...] = ()
 
 
 class RequestTopics:
@@ -94,14 +98,18 @@ class RequestTopics:
     def _decode(self, record: IncomingRecord) -> Command | Rejection:
         operation = self._by_topic[record.topic]
         headers = _headers(record.headers)
-        correlation_id = headers.get(CORRELATION_ID) or str(uuid.uuid4())
+        correlation_id, echo = _correlation(headers, record.headers)
         key = _text(record.key)
         default_reply = self._default_reply[operation]
 
         def reject(error: RequestError, reply_channel: str = default_reply) -> Rejection:
-            return Rejection(operation, correlation_id, record.topic, reply_channel, key, error)
+            return Rejection(
+                operation, correlation_id, record.topic, reply_channel, key, error, echo
+            )
 
-        reply_channel = headers.get(REPLY_CHANNEL) or default_reply
+        reply_channel = (
+            headers.get(REPLY_CHANNEL) or headers.get(SPRING_REPLY_TOPIC) or default_reply
+        )
         if not self.reply_allowed(reply_channel):
             return reject(ReplyChannelForbidden(f"replies may not go to {reply_channel!r}"))
         value = record.value or b""
@@ -124,7 +132,32 @@ class RequestTopics:
             content_type=headers.get(CONTENT_TYPE),
             payload=payload,
             key=key,
+            echo=echo,
         )
+
+
+def _correlation(
+    headers: Mapping[str, str], raw: Sequence[tuple[str, bytes | None]]
+) -> tuple[str, tuple[tuple[str, bytes], ...]]:
+    """The request's correlation id, and what the reply must echo in the caller's own form.
+
+    `X-Correlation-Id` wins; else Spring's `kafka_correlationId`, whose raw bytes (a binary UUID
+    by default) go back unchanged and whose text form (UTF-8 when printable, else hex) names the
+    request; else a new UUID.
+    """
+    named = headers.get(CORRELATION_ID)
+    if named:
+        return named, ()
+    spring = next((v for n, v in raw if n == SPRING_CORRELATION_ID and v), None)
+    if spring is None:
+        return str(uuid.uuid4()), ()
+    try:
+        text = spring.decode("utf-8")
+    except UnicodeDecodeError:
+        text = spring.hex()
+    if not text.isprintable():
+        text = spring.hex()
+    return text, ((SPRING_CORRELATION_ID, spring),)
 
 
 def _text(raw: bytes | None) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from customer_async.edge.records import OutgoingRecord
 from customer_async.types import JSON, Event, Reply
@@ -21,6 +22,7 @@ def reply_record(
     correlation_id: str,
     request_topic: str,
     request_key: str | None,
+    echo: Sequence[tuple[str, bytes]] = (),
 ) -> OutgoingRecord:
     """The reply record: keyed by the customer id when known, else by the request's key."""
     headers = [
@@ -33,6 +35,7 @@ def reply_record(
         headers.append(("Content-Type", JSON_CONTENT_TYPE.encode()))
         value = _json(reply.body)
     headers.extend((name, text.encode()) for name, text in reply.headers.items())
+    headers.extend(echo)
     key = reply.key if reply.key is not None else request_key
     if key is None and value is None:
         value = b""  # a record needs a key or a value; an empty value is "no payload"

@@ -68,6 +68,7 @@ class KafkaSink:
                     correlation_id=address.correlation_id,
                     request_topic=address.request_topic,
                     request_key=address.request_key,
+                    echo=address.echo,
                 )
             )
         await _retry_forever(self._outage, lambda: self._send_all(records))

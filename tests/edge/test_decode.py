@@ -154,3 +154,50 @@ def test_too_deep_nesting_is_400_not_a_crash(depth: int) -> None:
 
 def test_nesting_up_to_the_limit_is_accepted() -> None:
     assert decoded(record(Operation.CREATE, b"[" * 64 + b"]" * 64)).payload is not None
+
+
+def test_spring_headers_are_aliases_and_the_raw_correlation_is_echoed() -> None:
+    """ReplyingKafkaTemplate's raw `kafka_correlationId` (a binary UUID) and `kafka_replyTopic`."""
+    raw = uuid.uuid4().bytes
+    command = decoded(
+        record(
+            Operation.RETRIEVE,
+            b"",
+            ("kafka_correlationId", raw),
+            ("kafka_replyTopic", b"p.spring.commandReply"),
+            ("Parameters", b'{"id": "1"}'),
+        )
+    )
+    assert command.correlation_id == raw.hex()
+    assert command.reply_channel == "p.spring.commandReply"
+    assert command.echo == (("kafka_correlationId", raw),)
+
+
+def test_named_headers_win_over_the_spring_aliases() -> None:
+    command = decoded(
+        record(
+            Operation.RETRIEVE,
+            b"",
+            ("kafka_correlationId", b"spring-1"),
+            ("X-Correlation-Id", b"named-1"),
+            ("kafka_replyTopic", b"p.spring.commandReply"),
+            ("Reply-Channel", b"p.named.commandReply"),
+            ("Parameters", b'{"id": "1"}'),
+        )
+    )
+    assert (command.correlation_id, command.reply_channel) == ("named-1", "p.named.commandReply")
+    assert command.echo == ()
+
+
+def test_a_printable_spring_correlation_is_its_text_and_a_refusal_still_echoes_it() -> None:
+    refusal = rejected(
+        record(
+            Operation.RETRIEVE,
+            b"",
+            ("kafka_correlationId", b"spring-2"),
+            ("kafka_replyTopic", b"p.customerManagement.v5.customer.notificationEvent"),
+        )
+    )
+    assert refusal.correlation_id == "spring-2"
+    assert refusal.echo == (("kafka_correlationId", b"spring-2"),)
+    assert refusal.error.status == 403

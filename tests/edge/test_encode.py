@@ -74,3 +74,17 @@ def test_event_is_keyed_by_customer_with_event_headers() -> None:
         "X-Correlation-Id": "corr",
     }
     assert json.loads(record.value or b"") == {"eventId": "e1", "name": "é"}
+
+
+def test_reply_repeats_the_echoed_headers_in_their_raw_form() -> None:
+    raw = bytes(range(16))
+    record = reply_record(
+        Reply(200, {"id": "c1"}, key="c1"),
+        reply_channel="t.reply",
+        correlation_id=raw.hex(),
+        request_topic="t.request",
+        request_key=None,
+        echo=[("kafka_correlationId", raw)],
+    )
+    assert ("kafka_correlationId", raw) in record.headers
+    assert ("X-Correlation-Id", raw.hex().encode()) in record.headers
