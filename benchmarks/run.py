@@ -126,6 +126,7 @@ async def run_benchmark(config: BenchConfig, progress: Progress | None = None) -
         topic_partitions=config.partitions,
         # The run creates every topic first (as for the echo), so both see the same partitions.
         create_topics=False,
+        http_enabled=False,  # the operations port may be taken by a service already running here
     )
     workload = CustomerWorkload(settings)
     documents = StoredCustomers(settings)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from functools import cached_property
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field
@@ -49,6 +50,19 @@ class Settings(BaseSettings):
         gt=0,
         description="A repeated log line is written once, then summarised once per this window.",
     )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="`json`: one JSON object a line, with the request's fields when known.",
+    )
+    http_enabled: bool = Field(
+        default=True, description="Serve /healthz, /readyz and /metrics on the operations port."
+    )
+    http_host: str = Field(
+        default="0.0.0.0",
+        description="Address of the operations port: all interfaces, as probes and scrapers "
+        "come from outside the container.",
+    )
+    http_port: int = Field(default=8081, ge=1, le=65535)
     max_in_flight: int = Field(
         default=64, gt=0, description="Requests handled at once by one instance (all partitions)."
     )

@@ -57,6 +57,8 @@ async def settings(servers: Servers, unique_name: str) -> AsyncIterator[Settings
         topic_prefix=unique_name,
         group_id=f"{unique_name}-service",
         store_retry_seconds=5.0,
+        # Tests run many instances at once; those testing the operations port give each its own.
+        http_enabled=False,
     )
     await remove_test_data(servers, unique_name)
 
