@@ -1,0 +1,125 @@
+"""What the service counts, as Prometheus metrics in a registry of each instance's own.
+
+The service's parts report to a `Metrics`, whose methods do nothing: a part built without
+metrics (a unit test, a tool) needs no registry. `ServiceMetrics` keeps the numbers in a
+`CollectorRegistry` it makes itself, so nothing is registered at import and two instances in one
+process (the tests run several) never share a series. README "Operations" lists every metric.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Final
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.exposition import choose_encoder
+
+from customer_async.offsets import Partition
+
+LATENCY_BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+"""Seconds; up to a minute because a store outage is retried for 30 s before its 503."""
+
+
+class Metrics:
+    """What the service reports; this base ignores it (the default where metrics are optional)."""
+
+    def request_handled(self, operation: str, status: int, seconds: float) -> None:
+        """A request got its reply, with `status`, `seconds` after its handling began."""
+
+    def event_published(self, event_type: str) -> None:
+        """The broker acknowledged one notification of `event_type`."""
+
+    def store_retried(self, command: str) -> None:
+        """A store command failed to connect and is tried again."""
+
+    def outbox_swept(self, customers: int) -> None:
+        """The last sweep found this many customers with entries nobody had published."""
+
+
+NO_METRICS: Final = Metrics()
+
+
+class ServiceMetrics(Metrics):
+    """One instance's metrics, in its own registry."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        registry = self.registry
+        self._requests = Counter(
+            "customer_async_requests",
+            "Requests answered, by operation and reply status.",
+            ["operation", "status"],
+            registry=registry,
+        )
+        self._latency = Histogram(
+            "customer_async_request_duration_seconds",
+            "From the start of a request's handling to its reply acknowledged by the broker "
+            "(a customer's writes wait for each other before this starts).",
+            ["operation"],
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self._in_flight = Gauge(
+            "customer_async_requests_in_flight",
+            "Requests taken from Kafka and not answered yet.",
+            registry=registry,
+        )
+        self._lag = Gauge(
+            "customer_async_consumer_lag",
+            "Records on an assigned request partition not yet taken by this instance "
+            "(highwater minus position, as of the scrape).",
+            ["topic", "partition"],
+            registry=registry,
+        )
+        self._unsettled = Gauge(
+            "customer_async_outbox_unsettled_customers",
+            "Customers whose published outbox waits to be emptied (settled).",
+            registry=registry,
+        )
+        self._swept = Gauge(
+            "customer_async_outbox_swept_customers",
+            "Customers the last outbox sweep found with entries nobody had published.",
+            registry=registry,
+        )
+        self._store_retries = Counter(
+            "customer_async_store_retries",
+            "Store commands tried again after a connection failure, by command.",
+            ["command"],
+            registry=registry,
+        )
+        self._events = Counter(
+            "customer_async_events_published",
+            "Notifications acknowledged by the broker, by event type.",
+            ["event_type"],
+            registry=registry,
+        )
+
+    def watch(self, *, in_flight: Callable[[], int], unsettled: Callable[[], int]) -> None:
+        """Read these two gauges from the running service whenever metrics are scraped."""
+        self._in_flight.set_function(in_flight)
+        self._unsettled.set_function(unsettled)
+
+    def request_handled(self, operation: str, status: int, seconds: float) -> None:
+        self._requests.labels(operation=operation, status=str(status)).inc()
+        self._latency.labels(operation=operation).observe(seconds)
+
+    def event_published(self, event_type: str) -> None:
+        self._events.labels(event_type=event_type).inc()
+
+    def store_retried(self, command: str) -> None:
+        self._store_retries.labels(command=command).inc()
+
+    def outbox_swept(self, customers: int) -> None:
+        self._swept.set(customers)
+
+    def consumer_lag(self, lag: Mapping[Partition, int]) -> None:
+        """The lag of each partition assigned now; partitions no longer assigned disappear."""
+        self._lag.clear()
+        for (topic, partition), records in lag.items():
+            self._lag.labels(topic=topic, partition=str(partition)).set(records)
+
+    def exposition(self, accept: str = "") -> tuple[bytes, str]:
+        """The registry in the format the `Accept` header asks for (Prometheus text by
+        default, OpenMetrics on request), and its content type."""
+        encode, content_type = choose_encoder(accept)
+        return encode(self.registry), content_type

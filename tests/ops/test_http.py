@@ -1,0 +1,164 @@
+"""The operations port over a real loopback socket: routes, statuses, bodies, clean stop."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+import pytest
+
+from customer_async.ops.http import OperationsServer
+from customer_async.ops.readiness import Readiness
+
+
+async def fetch(port: int, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send a raw request; the status, headers (lower-case names) and body of the response."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(request)
+        await writer.drain()
+        response = await asyncio.wait_for(reader.read(), 5)
+    finally:
+        writer.close()
+        await writer.wait_closed()
+    head, _, body = response.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in lines:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return int(status_line.split(" ")[1]), headers, body
+
+
+async def get(port: int, path: str, *, accept: str = "") -> tuple[int, dict[str, str], bytes]:
+    extra = f"Accept: {accept}\r\n" if accept else ""
+    return await fetch(port, f"GET {path} HTTP/1.1\r\nHost: x\r\n{extra}\r\n".encode())
+
+
+class Service:
+    """What the server asks of the service: readiness and a scrape (recording the Accept)."""
+
+    def __init__(self) -> None:
+        self.readiness = Readiness({"store": "ping failed: refused"})
+        self.accepts: list[str] = []
+
+    async def scrape(self, accept: str) -> tuple[bytes, str]:
+        self.accepts.append(accept)
+        return b"up 1\n", "text/plain; version=0.0.4; charset=utf-8"
+
+
+@pytest.fixture
+async def served() -> AsyncIterator[tuple[Service, OperationsServer]]:
+    service = Service()
+    server = OperationsServer(
+        "127.0.0.1", 0, readiness=lambda: service.readiness, scrape=service.scrape
+    )
+    await server.start()
+    try:
+        yield service, server
+    finally:
+        await server.stop()
+
+
+async def test_healthz_is_200(served: tuple[Service, OperationsServer]) -> None:
+    _, server = served
+    status, headers, body = await get(server.port, "/healthz")
+    assert status == 200
+    assert headers["content-type"] == "application/json"
+    assert json.loads(body) == {"status": "up"}
+
+
+async def test_readyz_is_503_naming_what_is_missing_then_200(
+    served: tuple[Service, OperationsServer],
+) -> None:
+    service, server = served
+    status, _, body = await get(server.port, "/readyz")
+    assert status == 503
+    assert json.loads(body) == {
+        "status": "not ready",
+        "notReady": {"store": "ping failed: refused"},
+    }
+    service.readiness = Readiness()
+    status, _, body = await get(server.port, "/readyz?verbose=1")
+    assert status == 200
+    assert json.loads(body) == {"status": "ready"}
+
+
+async def test_metrics_passes_the_accept_header_and_returns_the_scrape(
+    served: tuple[Service, OperationsServer],
+) -> None:
+    service, server = served
+    status, headers, body = await get(server.port, "/metrics", accept="text/plain")
+    assert status == 200
+    assert headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
+    assert headers["content-length"] == str(len(body))
+    assert body == b"up 1\n"
+    assert service.accepts == ["text/plain"]
+
+
+async def test_head_answers_headers_without_a_body(
+    served: tuple[Service, OperationsServer],
+) -> None:
+    _, server = served
+    status, headers, body = await fetch(server.port, b"HEAD /healthz HTTP/1.1\r\n\r\n")
+    assert status == 200
+    assert int(headers["content-length"]) > 0
+    assert body == b""
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "expected"),
+    [
+        (b"GET /nothing HTTP/1.1\r\n\r\n", 404),
+        (b"POST /readyz HTTP/1.1\r\nContent-Length: 0\r\n\r\n", 405),
+        (b"NONSENSE\r\n\r\n", 400),
+    ],
+)
+async def test_other_requests_are_refused(
+    served: tuple[Service, OperationsServer], request_bytes: bytes, expected: int
+) -> None:
+    _, server = served
+    status, _, _ = await fetch(server.port, request_bytes)
+    assert status == expected
+
+
+async def test_a_failing_scrape_is_a_500_and_the_server_goes_on() -> None:
+    async def broken(accept: str) -> tuple[bytes, str]:
+        raise RuntimeError(f"bug ({accept})")
+
+    server = OperationsServer("127.0.0.1", 0, readiness=Readiness, scrape=broken)
+    await server.start()
+    try:
+        assert (await get(server.port, "/metrics"))[0] == 500
+        assert (await get(server.port, "/healthz"))[0] == 200
+    finally:
+        await server.stop()
+
+
+async def test_stop_closes_the_port_and_open_connections() -> None:
+    server = OperationsServer("127.0.0.1", 0, readiness=Readiness, scrape=Service().scrape)
+    await server.start()
+    port = server.port
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"GET /healthz HTTP/1.1\r\n")  # a head that never ends
+    await writer.drain()
+    await asyncio.sleep(0.05)
+    await asyncio.wait_for(server.stop(), 5)
+    assert await asyncio.wait_for(reader.read(), 5) == b""
+    writer.close()
+    with pytest.raises(ConnectionRefusedError):
+        await asyncio.open_connection("127.0.0.1", port)
+
+
+async def test_a_port_in_use_fails_the_start() -> None:
+    first = OperationsServer("127.0.0.1", 0, readiness=Readiness, scrape=Service().scrape)
+    await first.start()
+    try:
+        second = OperationsServer(
+            "127.0.0.1", first.port, readiness=Readiness, scrape=Service().scrape
+        )
+        with pytest.raises(OSError, match="in use"):
+            await second.start()
+    finally:
+        await first.stop()
