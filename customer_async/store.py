@@ -40,6 +40,7 @@ from pymongo.errors import (
 
 from customer_async.errors import FilterParseError, InternalError, StoreUnavailable
 from customer_async.log_limits import OutageLog
+from customer_async.ops.metrics import NO_METRICS, Metrics
 from customer_async.record import AppliedRequest, CustomerRecord, Publication
 from customer_async.settings import Settings
 from customer_async.types import Document, Event, Reply, ReplyAddress
@@ -163,16 +164,23 @@ class _Lease:
 class CustomerStore:
     """Reads and writes customers with their bookkeeping (see record.py)."""
 
-    def __init__(self, client: AsyncMongoClient[Stored], database: str, retry_seconds: float):
+    def __init__(
+        self,
+        client: AsyncMongoClient[Stored],
+        database: str,
+        retry_seconds: float,
+        metrics: Metrics = NO_METRICS,
+    ):
         self._client = client
         self._customers: AsyncCollection[Stored] = client[database]["customer"]
         self._leases: AsyncCollection[Stored] = client[database]["customer_lease"]
         self._retry_seconds = retry_seconds
         self._writers: _NoLease | _Lease | None = None
         self._outage = OutageLog("store", log)
+        self._metrics = metrics
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> CustomerStore:
+    def from_settings(cls, settings: Settings, metrics: Metrics = NO_METRICS) -> CustomerStore:
         """A store for the configured database (connects lazily, on first use)."""
         client: AsyncMongoClient[Stored] = AsyncMongoClient(
             settings.mongodb_uri,
@@ -182,7 +190,7 @@ class CustomerStore:
             maxPoolSize=settings.mongodb_max_pool_size,
             tz_aware=True,
         )
-        return cls(client, settings.mongodb_database, settings.store_retry_seconds)
+        return cls(client, settings.mongodb_database, settings.store_retry_seconds, metrics)
 
     @property
     def retry_seconds(self) -> float:
@@ -192,6 +200,13 @@ class CustomerStore:
     async def close(self) -> None:
         """Closes the client's connections."""
         await self._client.close()
+
+    async def ping(self) -> None:
+        """One `ping` command, never retried: readiness wants to know about now."""
+        try:
+            await self._client.admin.command("ping")
+        except PyMongoError as exc:
+            raise StoreUnavailable(f"no answer to a ping ({type(exc).__name__})") from exc
 
     async def _writer_lease(self) -> _NoLease | _Lease:
         """How writers of one customer are kept apart on this server (asked once)."""
@@ -214,6 +229,7 @@ class CustomerStore:
                         f"the store did not answer ({what})",
                         retry_after=max(1, round(self._retry_seconds)),
                     ) from exc
+                self._metrics.store_retried(what)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
             except PyMongoError as exc:
