@@ -19,19 +19,24 @@ from customer_async.edge.encode import event_record, reply_record
 from customer_async.edge.records import IncomingRecord, OutgoingRecord
 from customer_async.log_limits import OutageLog
 from customer_async.offsets import Partition
+from customer_async.ops.metrics import NO_METRICS, Metrics
 from customer_async.settings import Settings
 from customer_async.types import Event, Reply, ReplyAddress
 
 log = logging.getLogger(__name__)
 
 _MAX_BACKOFF = 5.0
+_POSITION_TIMEOUT = 1.0
+"""Seconds a metrics scrape waits for a partition's position before leaving its lag out."""
 
 
 class KafkaSink:
     """Publishes events then the reply with an idempotent, acks=all producer."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, metrics: Metrics = NO_METRICS) -> None:
         self._notification_topic = settings.notification_topic
+        self._metrics = metrics
+        self._started = False
         self._producer = AIOKafkaProducer(
             bootstrap_servers=settings.kafka_bootstrap_servers,
             client_id=f"{settings.group_id}-producer",
@@ -46,10 +51,17 @@ class KafkaSink:
     async def start(self) -> None:
         """Connect, retrying until the broker answers."""
         await _retry_forever(self._outage, self._producer.start)
+        self._started = True
 
     async def stop(self) -> None:
         """Flush what is pending and disconnect."""
+        self._started = False
         await self._producer.stop()
+
+    @property
+    def connected(self) -> bool:
+        """Started, and the last send did not fail (readiness)."""
+        return self._started and not self._outage.failures
 
     async def deliver(self, batch: Sequence[tuple[ReplyAddress, Reply, Sequence[Event]]]) -> None:
         """Send each item's events, then its reply, in order; return once all are acknowledged.
@@ -72,6 +84,9 @@ class KafkaSink:
                 )
             )
         await _retry_forever(self._outage, lambda: self._send_all(records))
+        for _, _, events in batch:
+            for event in events:
+                self._metrics.event_published(event.event_type)
 
     async def _send_all(self, records: list[OutgoingRecord]) -> None:
         acks = [
@@ -86,14 +101,16 @@ Revoked = Callable[[set[Partition]], Awaitable[None]]
 
 
 class _Revocations(ConsumerRebalanceListener):  # type: ignore[misc]
-    def __init__(self, revoked: Revoked) -> None:
+    def __init__(self, revoked: Revoked, assigned: Callable[[], None]) -> None:
         self._revoked = revoked
+        self._assigned = assigned
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         await self._revoked({(tp.topic, tp.partition) for tp in revoked})
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        del assigned
+        del assigned  # none at all is still a member of the group
+        self._assigned()
 
 
 class RequestConsumer:
@@ -110,15 +127,42 @@ class RequestConsumer:
             max_partition_fetch_bytes=max(settings.max_request_bytes * 2, 1_048_576),
         )
         self._outage = OutageLog("kafka consumer", log)
+        self._joined = False
 
     async def start(self, revoked: Revoked) -> None:
         """Join the group, retrying until the broker answers; `revoked` runs before a rebalance."""
-        self._consumer.subscribe(self._topics, listener=_Revocations(revoked))
+        self._consumer.subscribe(self._topics, listener=_Revocations(revoked, self._assigned))
         await _retry_forever(self._outage, self._consumer.start)
 
     async def stop(self) -> None:
         """Leave the group."""
+        self._joined = False
         await self._consumer.stop()
+
+    def _assigned(self) -> None:
+        self._joined = True
+
+    @property
+    def joined(self) -> bool:
+        """Whether the group gave this member its share (maybe none) and polls do not fail."""
+        return self._joined and not self._outage.failures
+
+    async def lag(self) -> dict[Partition, int]:
+        """Per assigned partition whose end is known: records not yet taken from it
+        (highwater minus position); a partition that does not answer in time is left out."""
+        lag: dict[Partition, int] = {}
+        for tp in list(self._consumer.assignment()):
+            if tp not in self._consumer.assignment():
+                continue  # moved away while an earlier position was awaited
+            highwater = self._consumer.highwater(tp)
+            if highwater is None:
+                continue  # nothing fetched from it yet
+            try:
+                position = await asyncio.wait_for(self._consumer.position(tp), _POSITION_TIMEOUT)
+            except (KafkaError, TimeoutError):  # IllegalStateError: no longer assigned
+                continue
+            lag[(tp.topic, tp.partition)] = max(highwater - position, 0)
+        return lag
 
     async def poll(self, timeout_ms: int = 500, max_records: int = 500) -> list[IncomingRecord]:
         """The next batch of records (possibly none); broker errors wait and return none."""
