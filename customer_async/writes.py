@@ -82,8 +82,9 @@ class WritePath:
         self._keep = context.settings.requests_remembered
         self._crash_after_write = crash_after_write
 
-    async def apply(self, command: Command, address: ReplyAddress) -> None:
-        """Apply `command` (at most once) and deliver its reply; store errors propagate."""
+    async def apply(self, command: Command, address: ReplyAddress) -> Reply:
+        """Apply `command` (at most once) and deliver its reply, which it returns; store errors
+        propagate."""
         if command.operation is Operation.CREATE:
             wanted = created_customer_id(command.request_key)
             change = create_customer(command, self._context)
@@ -97,7 +98,7 @@ class WritePath:
             )
             if await self._store.insert(record, self._context.shadow(record.resource)):
                 await self._written(record)
-                return
+                return change.reply
             # The id is taken: this very create was applied before.
         else:
             wanted = customer_id(command)
@@ -108,17 +109,18 @@ class WritePath:
             remembered = current.reply_to(command.request_key)
             if remembered is not None:
                 await self._answer_again(current, command.request_key, address, remembered)
-                return
+                return remembered
             if command.operation is Operation.CREATE:
                 # Applied so long ago that the customer no longer remembers the reply.
-                await self._sink.deliver([(address, _created_again(current), ())])
-                return
+                again = _created_again(current)
+                await self._sink.deliver([(address, again, ())])
+                return again
             if not current.live:
                 raise CustomerNotFound(f"no customer with id {wanted!r}")
             after = self._decide(command, current, address)
             if await self._store.write(current, after, self._context.shadow(after.resource)):
                 await self._written(after)
-                return
+                return _remembered(after, command.request_key)
         raise InternalError(f"customer {wanted!r} kept changing; {command.operation} not applied")
 
     def _decide(
@@ -193,6 +195,13 @@ def _reply_of(record: CustomerRecord, entry: Publication) -> Reply:
     reply = record.reply_to(entry.request_key)
     if reply is None:  # a remembered request is kept while its entry waits (record.py)
         raise InternalError(f"no remembered reply for {entry.request_key!r}")
+    return reply
+
+
+def _remembered(record: CustomerRecord, request_key: str) -> Reply:
+    reply = record.reply_to(request_key)
+    if reply is None:  # the write just made remembers its own request
+        raise InternalError(f"no remembered reply for {request_key!r}")
     return reply
 
 
