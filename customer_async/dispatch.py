@@ -8,14 +8,19 @@ and a request whose write was published is never answered again with something e
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 
 from customer_async.edge.decode import Rejection
 from customer_async.errors import CustomerAsyncError
+from customer_async.log_limits import EXEMPT_ATTRIBUTE
+from customer_async.ops.json_logs import REQUEST_LOGGER, request_fields
+from customer_async.ops.metrics import NO_METRICS, Metrics
 from customer_async.types import Command, Operation, ReadHandler, ReplyAddress
 from customer_async.writes import Sink, WritePath, error_reply
 
 log = logging.getLogger(__name__)
+request_log = logging.getLogger(REQUEST_LOGGER)
 
 
 def reply_address(request: Command | Rejection) -> ReplyAddress:
@@ -33,22 +38,57 @@ class Dispatcher:
     """Turns commands into delivered replies (and, through the write path, events)."""
 
     def __init__(
-        self, reads: Mapping[Operation, ReadHandler], writes: WritePath, sink: Sink
+        self,
+        reads: Mapping[Operation, ReadHandler],
+        writes: WritePath,
+        sink: Sink,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
         self._reads = reads
         self._writes = writes
         self._sink = sink
+        self._metrics = metrics
 
     async def dispatch(self, request: Command | Rejection) -> None:
-        """Deliver the one reply (and any events) `request` is owed."""
+        """Deliver the one reply (and any events) `request` is owed; count and log it."""
+        started = time.perf_counter()
+        with request_fields(request.correlation_id, request.operation):
+            try:
+                status = await self._answer(request)
+            except Exception:
+                self._handled(request, 500, started)  # the caller answers it with a 500
+                raise
+            self._handled(request, status, started)
+
+    def _handled(self, request: Command | Rejection, status: int, started: float) -> None:
+        seconds = time.perf_counter() - started
+        self._metrics.request_handled(request.operation, status, seconds)
+        # One line per request, never held back as a repeat (logged in JSON or at DEBUG only).
+        request_log.info(
+            "%s %s answered %d in %.1f ms",
+            request.operation,
+            request.correlation_id,
+            status,
+            seconds * 1000,
+            extra={
+                EXEMPT_ATTRIBUTE: True,
+                "correlation_id": request.correlation_id,
+                "operation": str(request.operation),
+                "status": status,
+                "duration_ms": round(seconds * 1000, 3),
+            },
+        )
+
+    async def _answer(self, request: Command | Rejection) -> int:
+        """Deliver the request's reply; its status."""
         address = reply_address(request)
         if isinstance(request, Rejection):
-            await self._sink.deliver([(address, error_reply(request.error), ())])
-            return
+            reply = error_reply(request.error)
+            await self._sink.deliver([(address, reply, ())])
+            return reply.status
         try:
             if request.operation.writes:
-                await self._writes.apply(request, address)
-                return
+                return (await self._writes.apply(request, address)).status
             reply = await self._reads[request.operation](request)
         except CustomerAsyncError as error:
             # Raised before anything was written or published: the request's one answer.
@@ -59,3 +99,4 @@ class Dispatcher:
             log.exception("%s %s: unexpected failure", request.operation, request.correlation_id)
             reply = error_reply(error)
         await self._sink.deliver([(address, reply, ())])
+        return reply.status
