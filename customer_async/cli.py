@@ -64,10 +64,9 @@ def serve() -> None:
     from customer_async.settings import Settings  # noqa: PLC0415 - see the module docstring
 
     settings = Settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    from customer_async.ops.json_logs import configure_logging  # noqa: PLC0415 - only serve uses it
+
+    configure_logging(settings.log_format, settings.log_level)
     from customer_async.log_limits import install_log_limits  # noqa: PLC0415 - only serve uses it
 
     install_log_limits(settings.log_repeat_window_seconds)  # an outage: a few lines, not 100,000
