@@ -23,6 +23,9 @@ from customer_async.errors import CustomerAsyncError, StoreUnavailable
 from customer_async.handlers import HandlerContext, read_handlers_for
 from customer_async.lanes import Lanes
 from customer_async.offsets import OffsetTracker, Partition
+from customer_async.ops.http import OperationsServer
+from customer_async.ops.metrics import ServiceMetrics
+from customer_async.ops.readiness import Dependencies, Phase, Readiness, StorePing, assess
 from customer_async.settings import Settings
 from customer_async.settle import Settler
 from customer_async.store import CustomerStore
@@ -43,22 +46,73 @@ class CustomerService:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._topics = RequestTopics(settings)
-        self._store = CustomerStore.from_settings(settings)
-        self._sink = KafkaSink(settings)
+        self.metrics = ServiceMetrics()
+        self._store = CustomerStore.from_settings(settings, self.metrics)
+        self._sink = KafkaSink(settings, self.metrics)
         self._consumer = RequestConsumer(settings, self._topics.topics)
         self._settler = Settler(self._store)
         context = HandlerContext(settings, self._store)
         self._writes = WritePath(
             context, self._sink, self._settler, crash_after_write=settings.fault_crash_after_write
         )
-        self._dispatcher = Dispatcher(read_handlers_for(context), self._writes, self._sink)
+        self._dispatcher = Dispatcher(
+            read_handlers_for(context), self._writes, self._sink, self.metrics
+        )
         self._lanes = Lanes()
         self._offsets = OffsetTracker()
         self._handling: set[asyncio.Task[None]] = set()
         self.ready = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._store_ping = StorePing(self._store.ping)
+        self.metrics.watch(
+            in_flight=lambda: len(self._handling), unsettled=lambda: self._settler.pending
+        )
+        self.operations = (
+            OperationsServer(
+                settings.http_host,
+                settings.http_port,
+                readiness=self.readiness,
+                scrape=self._scrape,
+            )
+            if settings.http_enabled
+            else None
+        )
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Serve until `stop` is set; what is in hand is finished and committed first."""
+        """Serve until `stop` is set; what is in hand is finished and committed first.
+
+        The operations port is open from the start (health while waiting for Kafka or the
+        store) to the end (readiness says "stopping" while what is in hand finishes).
+        """
+        self._stop = stop
+        if self.operations is not None:
+            await self.operations.start()
+        pinging = asyncio.create_task(self._store_ping.run(stop))
+        try:
+            await self._serve(stop)
+        finally:
+            pinging.cancel()
+            await asyncio.gather(pinging, return_exceptions=True)
+            if self.operations is not None:
+                await self.operations.stop()
+
+    def readiness(self) -> Readiness:
+        """Whether this instance can take its share of the requests now (`/readyz`)."""
+        phase = Phase.SERVING if self.ready.is_set() else Phase.STARTING
+        dependencies = Dependencies(
+            phase=Phase.STOPPING if self._stop.is_set() else phase,
+            consumer_joined=self._consumer.joined,
+            producer_connected=self._sink.connected,
+            store=self._store_ping.answer,
+        )
+        return assess(dependencies, time.monotonic())
+
+    async def _scrape(self, accept: str) -> tuple[bytes, str]:
+        """`/metrics`: the consumer's lag as of now, then every metric."""
+        self.metrics.consumer_lag(await self._consumer.lag())
+        return self.metrics.exposition(accept)
+
+    async def _serve(self, stop: asyncio.Event) -> None:
         if self.settings.create_topics:
             await ensure_topics(self.settings, self._all_topics())
         if not await self._ensure_indexes(stop):
@@ -191,6 +245,7 @@ class CustomerService:
                 return
             try:
                 recovered = await self.recover(datetime.now(UTC) - timedelta(seconds=interval))
+                self.metrics.outbox_swept(recovered)
                 if recovered:
                     log.info("published the outbox entries of %d customers", recovered)
                 retention = timedelta(seconds=self.settings.tombstone_retention_seconds)
