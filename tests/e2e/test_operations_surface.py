@@ -1,0 +1,189 @@
+"""The operations port of a running service: health, readiness across a store outage, metrics
+that count exactly the requests and events a client caused."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from customer_async.settings import Settings
+from customer_async.types import Operation
+from tests.e2e.conftest import StartService
+from tests.support.client import ServiceClient
+from tests.support.examples import create_request
+from tests.support.ferretdb import PrivateFerretDB, free_port
+
+pytestmark = pytest.mark.e2e
+
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+
+async def http_get(port: int, path: str) -> tuple[int, dict[str, str], bytes]:
+    """GET over loopback; the status, headers (lower-case names) and body."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        await writer.drain()
+        response = await asyncio.wait_for(reader.read(), 10)
+    finally:
+        writer.close()
+        await writer.wait_closed()
+    head, _, body = response.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {n.strip().lower(): v.strip() for n, _, v in (x.partition(":") for x in lines)}
+    return int(status_line.split(" ")[1]), headers, body
+
+
+async def readyz(port: int) -> tuple[int, Any]:
+    status, _, body = await http_get(port, "/readyz")
+    return status, json.loads(body)
+
+
+async def until(check: Callable[[], Any], what: str, timeout: float = 60) -> None:
+    """Wait (polling) until the awaitable `check()` returns something true."""
+    deadline = time.monotonic() + timeout
+    while not await check():
+        assert time.monotonic() < deadline, f"{what} within {timeout} s"
+        await asyncio.sleep(0.2)
+
+
+async def scrape(port: int) -> Samples:
+    status, headers, body = await http_get(port, "/metrics")
+    assert status == 200
+    assert headers["content-type"].startswith("text/plain; version=0.0.4")
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(body.decode())
+        for sample in family.samples
+    }
+
+
+def series(samples: Samples, name: str, label: str | None = None) -> dict[Any, float]:
+    """The values of metric `name`, by the value of `label` (or by their whole label set)."""
+    found: dict[Any, float] = {}
+    for (sample_name, labels), value in samples.items():
+        if sample_name == name:
+            key = dict(labels).get(label) if label else labels
+            found[key] = value
+    return found
+
+
+def with_port(**overrides: object) -> dict[str, object]:
+    """Overrides that open the operations port on a free loopback port."""
+    return {"http_enabled": True, "http_host": "127.0.0.1", "http_port": free_port(), **overrides}
+
+
+async def test_healthz_answers_200(start_service: StartService) -> None:
+    overrides = with_port()
+    await start_service(**overrides)
+    status, headers, body = await http_get(int(str(overrides["http_port"])), "/healthz")
+    assert status == 200
+    assert headers["content-type"] == "application/json"
+    assert json.loads(body) == {"status": "up"}
+
+
+async def test_readyz_flips_while_the_store_is_stopped_and_back_after(
+    start_service: StartService, settings: Settings, tmp_path: Path
+) -> None:
+    store = PrivateFerretDB(tmp_path / "ferretdb.log")
+    await store.start()
+    client = ServiceClient(settings)
+    overrides = with_port(mongodb_uri=store.uri, store_retry_seconds=1.0, store_timeout_ms=300)
+    port = int(str(overrides["http_port"]))
+    try:
+        await start_service(**overrides)
+        await client.start()
+        await until(lambda: _is(readyz(port), 200), "ready after start-up")
+        await store.stop()
+        await until(lambda: _is(readyz(port), 503), "not ready while the store is stopped")
+        during = await readyz(port)
+        refused = await client.call(Operation.CREATE, create_request())
+        outage = await scrape(port)
+        await store.start()
+        await until(lambda: _is(readyz(port), 200), "ready again once the store is back")
+        after = await readyz(port)
+    finally:
+        await client.stop()
+        await store.stop()
+    assert during[1]["status"] == "not ready"
+    assert list(during[1]["notReady"]) == ["store"]  # Kafka was fine all along
+    assert during[1]["notReady"]["store"].startswith("ping failed")
+    assert after == (200, {"status": "ready"})
+    assert refused.status == 503
+    assert series(outage, "customer_async_requests_total", "status") == {"503": 1}
+    assert series(outage, "customer_async_store_retries_total", "command")["insert"] >= 1
+
+
+async def _is(answer: Any, status: int) -> bool:
+    return bool((await answer)[0] == status)
+
+
+async def test_metrics_count_exactly_the_requests_and_events_sent(
+    start_service: StartService, settings: Settings
+) -> None:
+    overrides = with_port()
+    port = int(str(overrides["http_port"]))
+    await start_service(**overrides)
+    client = ServiceClient(settings)
+    await client.start()
+    try:
+        created = [await client.call(Operation.CREATE, create_request()) for _ in range(3)]
+        ids = [reply.body["id"] for reply in created]
+        retrieved = [await client.call(Operation.RETRIEVE, parameters={"id": i}) for i in ids[:2]]
+        missing = [
+            await client.call(Operation.RETRIEVE, parameters={"id": f"missing-{n}"})
+            for n in range(4)
+        ]
+        patched = await client.call(
+            Operation.PATCH,
+            {"status": "Approved"},
+            parameters={"id": ids[0]},
+            content_type="application/merge-patch+json",
+        )
+        deleted = await client.call(Operation.DELETE, parameters={"id": ids[1]})
+    finally:
+        await client.stop()
+    statuses = [r.status for r in [*created, *retrieved, *missing, patched, deleted]]
+    assert statuses == [201] * 3 + [200] * 2 + [404] * 4 + [200, 204]
+
+    async def all_counted() -> bool:
+        counted = series(await scrape(port), "customer_async_requests_total")
+        return sum(counted.values()) >= len(statuses)
+
+    await until(all_counted, "every request counted", timeout=10)
+    samples = await scrape(port)
+    requests = {
+        (dict(labels)["operation"], dict(labels)["status"]): value
+        for labels, value in series(samples, "customer_async_requests_total").items()
+    }
+    assert requests == {
+        ("create", "201"): 3,
+        ("retrieve", "200"): 2,
+        ("retrieve", "404"): 4,
+        ("patch", "200"): 1,
+        ("delete", "204"): 1,
+    }
+    assert series(samples, "customer_async_request_duration_seconds_count", "operation") == {
+        "create": 3,
+        "retrieve": 6,
+        "patch": 1,
+        "delete": 1,
+    }
+    assert series(samples, "customer_async_events_published_total", "event_type") == {
+        "CustomerCreateEvent": 3,
+        "CustomerStateChangeEvent": 1,
+        "CustomerDeleteEvent": 1,
+    }
+    assert series(samples, "customer_async_requests_in_flight") == {frozenset(): 0}
+    lag = series(samples, "customer_async_consumer_lag")
+    request_topics = {settings.request_topic(op) for op in Operation}
+    assert lag, "the lag of the assigned request partitions is reported"
+    assert {dict(labels)["topic"] for labels in lag} <= request_topics
+    assert set(lag.values()) == {0}  # everything sent was taken
