@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +20,7 @@ from tests.e2e.conftest import StartService
 from tests.support.client import ServiceClient
 from tests.support.examples import create_request
 from tests.support.ferretdb import PrivateFerretDB, free_port
+from tests.support.process import start_service_process
 
 pytestmark = pytest.mark.e2e
 
@@ -187,3 +189,44 @@ async def test_metrics_count_exactly_the_requests_and_events_sent(
     assert lag, "the lag of the assigned request partitions is reported"
     assert {dict(labels)["topic"] for labels in lag} <= request_topics
     assert set(lag.values()) == {0}  # everything sent was taken
+
+
+async def test_serve_logs_json_lines_with_one_line_per_request(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """`customer-async serve` with JSON logs: every line is JSON, each request has its line."""
+    overrides = with_port(log_format="json")
+    port = int(str(overrides["http_port"]))
+    log = tmp_path / "service.log"
+    process = await start_service_process(settings.model_copy(update=overrides), log)
+    client = ServiceClient(settings)
+    try:
+        await until(lambda: _ready_or_refused(port), "the process ready", timeout=90)
+        await client.start()
+        correlation_id = await client.send(Operation.CREATE, create_request())
+        assert correlation_id is not None
+        reply = await client.reply(correlation_id)
+        process.send_signal(signal.SIGTERM)
+        exit_code = await asyncio.wait_for(process.wait(), 60)
+    finally:
+        if process.returncode is None:
+            process.kill()
+        await client.stop()
+    assert reply.status == 201
+    assert exit_code == 0
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    assert all({"time", "level", "logger", "message"} <= line.keys() for line in lines)
+    answered = [line for line in lines if line.get("correlation_id") == correlation_id]
+    assert [(a["logger"], a["operation"], a["status"]) for a in answered] == [
+        ("customer_async.requests", "create", 201)
+    ]
+    assert answered[0]["duration_ms"] >= 0
+    with pytest.raises(ConnectionRefusedError):
+        await http_get(port, "/healthz")  # the port closed with the service
+
+
+async def _ready_or_refused(port: int) -> bool:
+    try:
+        return await _is(readyz(port), 200)
+    except ConnectionRefusedError:
+        return False  # not listening yet
