@@ -11,7 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Final
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+)
 from prometheus_client.exposition import choose_encoder
 
 from customer_async.offsets import Partition
@@ -45,6 +52,9 @@ class ServiceMetrics(Metrics):
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         registry = self.registry
+        # The client's standard process_* (CPU, memory, open files) and python_info series.
+        ProcessCollector(registry=registry)
+        PlatformCollector(registry=registry)
         self._requests = Counter(
             "customer_async_requests",
             "Requests answered, by operation and reply status.",

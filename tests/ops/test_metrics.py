@@ -35,6 +35,7 @@ def test_every_metric_has_its_name_type_and_labels() -> None:
         family.name: (family.type, {frozenset(s.labels) for s in family.samples})
         for family in text_string_to_metric_families(body.decode())
         if not family.name.endswith("_created")  # creation times the client adds to counters
+        and not family.name.startswith(("process_", "python_"))  # the client's standard ones
     }
     assert families == {
         "customer_async_requests": ("counter", {frozenset({"operation", "status"})}),
@@ -120,3 +121,8 @@ def test_exposition_is_openmetrics_when_asked_for() -> None:
     assert open_type.startswith("application/openmetrics-text")
     assert open_body.rstrip().endswith(b"# EOF")
     assert b'customer_async_requests_total{operation="delete",status="204"} 1.0' in text
+
+
+def test_the_standard_process_and_python_metrics_are_there() -> None:
+    names = {family.name for family in ServiceMetrics().registry.collect()}
+    assert {"process_resident_memory_bytes", "process_cpu_seconds", "python_info"} <= names
