@@ -54,3 +54,24 @@ def test_nonsense_limits_are_refused() -> None:
     os.environ["CUSTOMER_ASYNC_MAX_REQUEST_BYTES"] = "0"
     with pytest.raises(ValidationError):
         Settings()
+
+
+def test_operations_defaults_and_nonsense_refused() -> None:
+    for name in list(os.environ):
+        if name.startswith("CUSTOMER_ASYNC_"):
+            del os.environ[name]
+    settings = Settings()
+    assert (settings.http_enabled, settings.http_host, settings.http_port) == (
+        True,
+        "0.0.0.0",
+        8081,
+    )
+    assert settings.log_format == "text"
+    os.environ["CUSTOMER_ASYNC_HTTP_ENABLED"] = "false"
+    os.environ["CUSTOMER_ASYNC_LOG_FORMAT"] = "json"
+    assert (Settings().http_enabled, Settings().log_format) == (False, "json")
+    for name, value in [("HTTP_PORT", "0"), ("HTTP_PORT", "65536"), ("LOG_FORMAT", "xml")]:
+        os.environ[f"CUSTOMER_ASYNC_{name}"] = value
+        with pytest.raises(ValidationError):
+            Settings()
+        del os.environ[f"CUSTOMER_ASYNC_{name}"]
