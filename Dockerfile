@@ -8,5 +8,7 @@ COPY schemas ./schemas
 RUN pip install --no-cache-dir . && useradd --system --no-create-home customer-async
 
 USER customer-async
+# The operations port: /healthz, /readyz, /metrics (README "Operations").
+EXPOSE 8081
 ENTRYPOINT ["customer-async"]
 CMD ["serve"]
