@@ -85,16 +85,18 @@ class CustomerService:
         store) to the end (readiness says "stopping" while what is in hand finishes).
         """
         self._stop = stop
-        if self.operations is not None:
-            await self.operations.start()
+        if self.operations is None:
+            await self._serve(stop)
+            return
+        await self.operations.start()
+        # Only /readyz reads the pings: without the port, the store is spared them.
         pinging = asyncio.create_task(self._store_ping.run(stop))
         try:
             await self._serve(stop)
         finally:
             pinging.cancel()
             await asyncio.gather(pinging, return_exceptions=True)
-            if self.operations is not None:
-                await self.operations.stop()
+            await self.operations.stop()
 
     def readiness(self) -> Readiness:
         """Whether this instance can take its share of the requests now (`/readyz`)."""
