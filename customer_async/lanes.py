@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 
 
 class Lanes:
@@ -33,3 +33,27 @@ class Lanes:
             self._users[key] -= 1
             if not self._users[key]:
                 del self._users[key], self._locks[key]
+
+    @contextlib.asynccontextmanager
+    async def hold_free(self, keys: Iterable[str]) -> AsyncIterator[list[str]]:
+        """Hold, for the block, those of `keys` that nobody holds or waits for; yields them.
+
+        Whoever asks for one of them meanwhile waits until the block ends.
+        """
+        held: list[str] = []
+        for key in keys:
+            if key in self._locks:
+                continue
+            lock = asyncio.Lock()
+            await lock.acquire()  # free: returns at once
+            self._locks[key] = lock
+            self._users[key] = 1
+            held.append(key)
+        try:
+            yield held
+        finally:
+            for key in held:
+                self._locks[key].release()
+                self._users[key] -= 1
+                if not self._users[key]:
+                    del self._users[key], self._locks[key]

@@ -50,7 +50,8 @@ class CustomerService:
         self._store = CustomerStore.from_settings(settings, self.metrics)
         self._sink = KafkaSink(settings, self.metrics)
         self._consumer = RequestConsumer(settings, self._topics.topics)
-        self._settler = Settler(self._store)
+        self._lanes = Lanes()
+        self._settler = Settler(self._store, self._lanes)
         context = HandlerContext(settings, self._store)
         self._writes = WritePath(
             context, self._sink, self._settler, crash_after_write=settings.fault_crash_after_write
@@ -58,7 +59,6 @@ class CustomerService:
         self._dispatcher = Dispatcher(
             read_handlers_for(context), self._writes, self._sink, self.metrics
         )
-        self._lanes = Lanes()
         self._offsets = OffsetTracker()
         self._handling: set[asyncio.Task[None]] = set()
         self.ready = asyncio.Event()

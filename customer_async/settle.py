@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 from customer_async.errors import CustomerAsyncError
+from customer_async.lanes import Lanes
 from customer_async.store import CustomerStore
 
 log = logging.getLogger(__name__)
@@ -19,8 +20,9 @@ log = logging.getLogger(__name__)
 class Settler:
     """What this instance published and has not settled yet, per customer."""
 
-    def __init__(self, store: CustomerStore) -> None:
+    def __init__(self, store: CustomerStore, lanes: Lanes) -> None:
         self._store = store
+        self._lanes = lanes
         self._published: dict[str, int] = {}
         self._versions: dict[str, int] = {}
 
@@ -42,16 +44,21 @@ class Settler:
         """Settle every customer published so far in one bulk write; failures wait for later.
 
         A failed settle is harmless: the next write of the customer carries only what it finds
-        unpublished, and the sweep publishes (again, with the same eventIds) what is left.
+        unpublished, and the sweep publishes (again, with the same eventIds) what is left. A
+        customer whose lane is busy is left for the next flush (or for the write in its lane,
+        which trims its outbox itself), so settles never contend with this instance's writes.
         """
-        batch = dict(self._versions)
-        if not batch:
+        if not self._versions:
             return
-        try:
-            settled = await self._store.settle(batch)
-        except CustomerAsyncError as exc:
-            log.warning("settling %d customers failed, will try again: %s", len(batch), exc)
-            return
+        async with self._lanes.hold_free(list(self._versions)) as free:
+            batch = {c: self._versions[c] for c in free}
+            if not batch:
+                return
+            try:
+                settled = await self._store.settle(batch)
+            except CustomerAsyncError as exc:
+                log.warning("settling %d customers failed, will try again: %s", len(batch), exc)
+                return
         for customer_id in settled:
             if self._versions.get(customer_id) == batch[customer_id]:  # not written again since
                 del self._versions[customer_id]

@@ -276,7 +276,9 @@ class CustomerStore:
         projection: Document | None = None,
     ) -> Page:
         """One page of live customers matching `query`, and the count of all matches."""
-        live = {"$and": [query, _NOT_DELETED]} if query else _NOT_DELETED
+        # One flat filter (a query never names a `_` field): FerretDB pushes top-level conditions
+        # down to PostgreSQL, not those inside `$and`.
+        live = {**query, **_NOT_DELETED}
 
         async def run() -> Page:
             cursor = self._customers.find(
@@ -385,49 +387,90 @@ class CustomerStore:
 
 
 def _bookkeeping(record: CustomerRecord, shadow: Document) -> Document:
-    """The `_`-fields a record stores beside its resource."""
+    """The `_`-fields a record stores beside its resource.
+
+    A remembered reply body or an event's customer that is the resource itself (a create's or a
+    patch's, until the next change) is stored as a mark, not a copy: a store's cost per document
+    grows with its size (FerretDB reads 2.5 times fewer documents a second with three copies).
+    """
+    resource = record.resource
     return {
         "_version": record.version,
         "_dt": shadow,
-        "_applied": [_applied_document(a) for a in record.applied],
-        "_outbox": [_publication_document(p) for p in record.outbox],
+        "_applied": [_applied_document(a, resource) for a in record.applied],
+        "_outbox": [_publication_document(p, resource) for p in record.outbox],
         "_deletedAt": record.deleted_at,
     }
 
 
 def _record(stored: Stored) -> CustomerRecord:
+    resource = to_resource(stored)
+    customer_id = stored["_id"]
     return CustomerRecord(
-        customer_id=stored["_id"],
-        resource=to_resource(stored),
+        customer_id=customer_id,
+        resource=resource,
         version=int(stored.get("_version", 0)),
-        applied=tuple(_applied_request(a) for a in stored.get("_applied") or ()),
-        outbox=tuple(_publication(p, stored["_id"]) for p in stored.get("_outbox") or ()),
+        applied=tuple(_applied_request(a, resource) for a in stored.get("_applied") or ()),
+        outbox=tuple(_publication(p, customer_id, resource) for p in stored.get("_outbox") or ()),
         deleted_at=stored.get("_deletedAt"),
     )
 
 
-def _reply_document(reply: Reply) -> Document:
-    return {"status": reply.status, "body": reply.body, "key": reply.key, "headers": reply.headers}
+def _applied_document(applied: AppliedRequest, resource: Document) -> Document:
+    reply = applied.reply
+    document: Document = {
+        "k": applied.request_key,
+        "status": reply.status,
+        "key": reply.key,
+        "headers": reply.headers,
+    }
+    if reply.body is not None and reply.body == resource:
+        document["bodyIsResource"] = True
+    else:
+        document["body"] = reply.body
+    return document
 
 
-def _reply(document: Document) -> Reply:
-    return Reply(
+def _applied_request(document: Document, resource: Document) -> AppliedRequest:
+    body = resource if document.get("bodyIsResource") else document.get("body")
+    reply = Reply(
         status=int(document["status"]),
-        body=document.get("body"),
+        body=body,
         key=document.get("key"),
         headers=dict(document.get("headers") or {}),
     )
+    return AppliedRequest(document["k"], reply)
 
 
-def _applied_document(applied: AppliedRequest) -> Document:
-    return {"k": applied.request_key, "reply": _reply_document(applied.reply)}
+def _event_document(event: Event, resource: Document) -> Document:
+    document: Document = {
+        "eventId": event.event_id,
+        "eventType": event.event_type,
+        "correlationId": event.correlation_id,
+    }
+    if event.body.get("event", {}).get("customer") == resource:
+        document["body"] = {**event.body, "event": {**event.body["event"], "customer": None}}
+        document["customerIsResource"] = True
+    else:
+        document["body"] = event.body
+    return document
 
 
-def _applied_request(document: Document) -> AppliedRequest:
-    return AppliedRequest(document["k"], _reply(document["reply"]))
+def _event(document: Document, customer_id: str, seq: int, resource: Document) -> Event:
+    body = document["body"]
+    if document.get("customerIsResource"):
+        body = {**body, "event": {**body["event"], "customer": resource}}
+    return Event(
+        document["eventId"],
+        document["eventType"],
+        customer_id,
+        document["correlationId"],
+        body,
+        seq,
+    )
 
 
-def _publication_document(publication: Publication) -> Document:
+def _publication_document(publication: Publication, resource: Document) -> Document:
     address = publication.address
     return {
         "seq": publication.seq,
@@ -437,33 +480,23 @@ def _publication_document(publication: Publication) -> Document:
             "correlationId": address.correlation_id,
             "requestTopic": address.request_topic,
             "requestKey": address.request_key,
-            "echo": [[name, value] for name, value in address.echo],
+            # Objects, not pairs: FerretDB v1 refuses arrays nested in arrays.
+            "echo": [{"name": name, "value": value} for name, value in address.echo],
         },
-        "events": [
-            {
-                "eventId": e.event_id,
-                "eventType": e.event_type,
-                "correlationId": e.correlation_id,
-                "body": e.body,
-            }
-            for e in publication.events
-        ],
+        "events": [_event_document(e, resource) for e in publication.events],
         "at": publication.written_at,
     }
 
 
-def _publication(document: Document, customer_id: str) -> Publication:
+def _publication(document: Document, customer_id: str, resource: Document) -> Publication:
     to = document["to"]
     address = ReplyAddress(
         to["channel"],
         to["correlationId"],
         to["requestTopic"],
         to.get("requestKey"),
-        tuple((str(name), bytes(value)) for name, value in to.get("echo") or ()),
+        tuple((str(h["name"]), bytes(h["value"])) for h in to.get("echo") or ()),
     )
     seq = int(document["seq"])
-    events = tuple(
-        Event(e["eventId"], e["eventType"], customer_id, e["correlationId"], e["body"], seq)
-        for e in document["events"]
-    )
+    events = tuple(_event(e, customer_id, seq, resource) for e in document["events"])
     return Publication(seq, document["k"], address, events, document["at"])

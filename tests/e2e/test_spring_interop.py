@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from pymongo import AsyncMongoClient
 
 from customer_async.client import CustomerClient
 from customer_async.service import CustomerService
@@ -34,12 +33,6 @@ CUSTOMER = {
         {"@type": "EmailContactMedium", "emailAddress": "club@example.org", "preferred": True}
     ],
 }
-
-FERRETDB_NESTED_ARRAYS = (
-    "On FerretDB a write from a Spring caller fails: the service keeps the reply's echo headers in "
-    "the outbox as nested arrays (store.py: to.echo = [[name, bytes]]), which FerretDB v1 refuses "
-    "('nested arrays are not supported'), so create answers 500 'store operation failed (insert)'"
-)
 
 
 @pytest.fixture(scope="session")
@@ -129,21 +122,6 @@ async def check_wire(settings: Settings, replies: list[dict[str, Any]]) -> None:
         assert record.value == reply["value"].encode()
 
 
-@pytest.fixture
-async def xfail_on_ferretdb(settings: Settings, request: pytest.FixtureRequest) -> None:
-    """Marks the test as a known failure when the store under test is FerretDB."""
-    store: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
-        settings.mongodb_uri, serverSelectionTimeoutMS=10_000
-    )
-    try:
-        build = await store.admin.command("buildInfo")
-    finally:
-        await store.close()
-    if "ferretdbVersion" in build:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=FERRETDB_NESTED_ARRAYS))
-
-
-@pytest.mark.usefixtures("xfail_on_ferretdb")
 async def test_spring_replying_template_creates_then_retrieves(
     settings: Settings, service: CustomerService, spring_client: SpringClient, tmp_path: Path
 ) -> None:
