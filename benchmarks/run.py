@@ -1,9 +1,10 @@
 """One benchmark run: the ceilings, then the service, each phase bounded by one deadline.
 
-Order: the topics are created; the idle-client memory baseline; the store ceilings (insert_one,
-find_one, update_one); the Kafka echo (a child process driven by `Driver`, kept running for the
-open-loop steps); the service (`python -m customer_async serve` as a child) driven in closed
-loop through create, retrieve, patch and list; open loop for retrieve and create, each step
+Order: the topics are created; the idle-client memory baseline; the Kafka echo (a child process
+driven by `Driver`, kept running for the open-loop steps); the ceilings (store insert_one,
+find_one, update_one, and echo round trips); the service (`python -m customer_async serve` as a
+child) driven in closed loop through create, retrieve, patch and list; the ceilings once more
+(each ceiling is the better of its two runs); open loop for retrieve and create, each step
 beside the echo at the same offered rate; the closed-loop deletes; then the scale phase on the
 same service with customers bulk-loaded into its store. Everything the run created is removed
 at the end. All traffic goes to the loopback servers named in the config.
@@ -14,10 +15,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from tempfile import TemporaryDirectory
@@ -48,8 +50,9 @@ from benchmarks.scale import (
     ScaleReport,
     measure_scale,
 )
+from benchmarks.stats import Measurement
 from benchmarks.store_ceiling import measure_store
-from benchmarks.store_counters import StoreCommandCounter, per_request
+from benchmarks.store_counters import CommandsPerRequest, StoreCommandCounter, per_request
 from benchmarks.stored_customers import StoredCustomers
 from benchmarks.targets import issue_targets
 from benchmarks.topics import create_topics
@@ -100,6 +103,7 @@ class _Echo:
 
 @dataclass(frozen=True, slots=True)
 class _ServiceFindings:
+    ceilings: Ceilings
     operations: list[OperationReport]
     open_loop: list[OpenLoopReport]
     scale: ScaleReport | None
@@ -132,7 +136,9 @@ async def run_benchmark(config: BenchConfig, progress: Progress | None = None) -
     documents = StoredCustomers(settings)
     echo_request, echo_reply = echo_topics(config.prefix)
     topics = [*workload.topics, echo_request, echo_reply]
-    store_database = f"{config.prefix}_store"
+    # Each ceiling run writes into a fresh database, so both find among as many customers.
+    store_databases = [f"{config.prefix}_store", f"{config.prefix}_store_again"]
+    ceiling_runs: list[Ceilings] = []
     with TemporaryDirectory(prefix="customer-async-bench-") as scratch:
         logs = Path(scratch)
         try:
@@ -146,42 +152,36 @@ async def run_benchmark(config: BenchConfig, progress: Progress | None = None) -
                     f"{config.prefix}-idle",
                     logs / "idle_clients.log",
                 )
-                count = config.requests
-                tell.note(f"store ceilings: {count} insert_one, find_one, update_one by _id")
-                with tell.bar("store ceilings", 3 * count) as done:
-                    store = await measure_store(
-                        config.mongodb_uri,
-                        store_database,
-                        documents=documents,
-                        count=count,
-                        window=config.window,
-                        deadline=deadline,
-                        on_done=done,
-                    )
                 counter = StoreCommandCounter(config.mongodb_uri)
                 try:
                     store_server = await counter.server()
                     async with _echo_running(
                         config, echo_request, echo_reply, logs / "echo.log", deadline
                     ) as echo:
-                        tell.note(f"Kafka echo ceiling: {count} round trips")
-                        with tell.bar("Kafka echo", count) as done:
-                            echo_measurement, _ = await run_phase(
-                                "Kafka echo",
-                                echo_calls(echo.request_topic, count),
-                                echo.driver,
-                                deadline,
-                                done,
+
+                        async def measure_ceilings() -> Ceilings:
+                            database = store_databases[len(ceiling_runs)]
+                            ceiling_runs.append(
+                                await _measure_ceilings(
+                                    config,
+                                    database=database,
+                                    documents=documents,
+                                    echo=echo,
+                                    baseline_kib=baseline_kib,
+                                    deadline=deadline,
+                                    progress=tell,
+                                )
                             )
-                        ceilings = Ceilings(
-                            echo_measurement, store.insert, store.find, store.update, baseline_kib
-                        )
+                            return ceiling_runs[-1]
+
+                        await measure_ceilings()
                         service = await _measure_service(
                             config,
                             settings=settings,
                             workload=workload,
                             documents=documents,
-                            ceilings=ceilings,
+                            ceiling_runs=ceiling_runs,
+                            measure_ceilings=measure_ceilings,
                             counter=counter,
                             echo=echo,
                             log=logs / "service.log",
@@ -202,7 +202,7 @@ async def run_benchmark(config: BenchConfig, progress: Progress | None = None) -
                 config.kafka_bootstrap_servers,
                 topics,
                 config.mongodb_uri,
-                [settings.mongodb_database, store_database],
+                [settings.mongodb_database, *store_databases],
             )
     report = BenchReport(
         parameters=RunParameters(
@@ -219,15 +219,47 @@ async def run_benchmark(config: BenchConfig, progress: Progress | None = None) -
             step_seconds=config.load.seconds,
             scale_sizes=list(config.scale_sizes),
         ),
-        ceilings=ceilings,
+        ceilings=service.ceilings,
         operations=service.operations,
         open_loop=service.open_loop,
         scale=service.scale,
         memory=service.memory,
         wall_seconds=time.perf_counter() - started,
         unmatched_replies=unmatched,
+        ceiling_runs=ceiling_runs,
     )
     return dataclasses.replace(report, targets=issue_targets(report))
+
+
+async def _measure_ceilings(
+    config: BenchConfig,
+    *,
+    database: str,
+    documents: StoredCustomers,
+    echo: _Echo,
+    baseline_kib: int,
+    deadline: float,
+    progress: Progress,
+) -> Ceilings:
+    """One run of the store ceilings (in `database`) and of the Kafka echo."""
+    count = config.requests
+    progress.note(f"store ceilings: {count} insert_one, find_one, update_one by _id")
+    with progress.bar("store ceilings", 3 * count) as done:
+        store = await measure_store(
+            config.mongodb_uri,
+            database,
+            documents=documents,
+            count=count,
+            window=config.window,
+            deadline=deadline,
+            on_done=done,
+        )
+    progress.note(f"Kafka echo ceiling: {count} round trips")
+    with progress.bar("Kafka echo", count) as done:
+        echo_measurement, _ = await run_phase(
+            "Kafka echo", echo_calls(echo.request_topic, count), echo.driver, deadline, done
+        )
+    return Ceilings(echo_measurement, store.insert, store.find, store.update, baseline_kib)
 
 
 @contextlib.asynccontextmanager
@@ -269,14 +301,20 @@ async def _measure_service(
     settings: Settings,
     workload: CustomerWorkload,
     documents: StoredCustomers,
-    ceilings: Ceilings,
+    ceiling_runs: Sequence[Ceilings],
+    measure_ceilings: Callable[[], Awaitable[Ceilings]],
     counter: StoreCommandCounter,
     echo: _Echo,
     log: Path,
     deadline: float,
     progress: Progress,
 ) -> _ServiceFindings:
-    """The service as a child process: closed loop, open loop, then scale."""
+    """The service as a child process: closed loop, the ceilings again, open loop, then scale.
+
+    A ceiling is the best the machine allows, so each is the better of its two runs (before
+    and right after the closed loop): a passing slowdown of the shared machine during one run
+    must not lower a ceiling and so flatter the service.
+    """
     progress.note("service: starting `python -m customer_async serve`")
     child = await start_child("customer_async", ["serve"], log, env=_service_environment(settings))
     try:
@@ -294,7 +332,6 @@ async def _measure_service(
                 driver,
                 counter=counter,
                 service_pid=child.pid,
-                ceilings=ceilings,
                 deadline=deadline,
                 progress=progress,
             )
@@ -302,11 +339,12 @@ async def _measure_service(
             ids = [i for i in map(created_id, creates) if i is not None]
             await phase.run("retrieve", workload.retrieves(ids))
             await phase.run("patch", workload.patches(ids))
-            patched = phase.reports[-1].measurement.ok
+            patched = phase.figures[-1].measurement.ok
             await phase.run("list", workload.list_pages(patched))
+            await measure_ceilings()
             open_loop = await _open_loop(
                 config,
-                closed_loop=phase.reports,
+                closed_loop=[figures.measurement for figures in phase.figures],
                 driver=driver,
                 workload=workload,
                 ids=ids,
@@ -336,19 +374,22 @@ async def _measure_service(
             await driver.stop()
     finally:
         await child.stop()
+    ceilings = functools.reduce(Ceilings.best, ceiling_runs)
     memory = MemoryReport(
         baseline_peak_kib=ceilings.memory_baseline_kib,
         service_started_kib=started_kib,
         service_peak_kib=peak_kib,
         peak_vs_baseline=ratio(peak_kib, ceilings.memory_baseline_kib),
     )
-    return _ServiceFindings(phase.reports, open_loop, scale, memory, driver.unmatched)
+    return _ServiceFindings(
+        ceilings, phase.reports(ceilings), open_loop, scale, memory, driver.unmatched
+    )
 
 
 async def _open_loop(
     config: BenchConfig,
     *,
-    closed_loop: Sequence[OperationReport],
+    closed_loop: Sequence[Measurement],
     driver: Driver,
     workload: CustomerWorkload,
     ids: Sequence[str],
@@ -359,7 +400,7 @@ async def _open_loop(
     """Retrieve and create at fixed offered loads, each step beside the echo at the same rate."""
     if not ids:
         return []
-    maxima = {o.measurement.name: o.measurement.rate for o in closed_loop}
+    maxima = {m.name: m.rate for m in closed_loop}
 
     def retrieves(count: int) -> list[Call]:
         return workload.retrieves([ids[i % len(ids)] for i in range(count)])
@@ -383,6 +424,13 @@ async def _open_loop(
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class _PhaseFigures:
+    measurement: Measurement
+    store_commands: CommandsPerRequest | None
+    cpu_ms_per_request: float | None
+
+
 class _ServicePhases:
     """Runs the service's closed-loop phases in turn, counting store commands and CPU."""
 
@@ -392,17 +440,27 @@ class _ServicePhases:
         *,
         counter: StoreCommandCounter,
         service_pid: int,
-        ceilings: Ceilings,
         deadline: float,
         progress: Progress,
     ) -> None:
         self._driver = driver
         self._counter = counter
         self._service_pid = service_pid
-        self._ceilings = ceilings
         self._deadline = deadline
         self._progress = progress
-        self.reports: list[OperationReport] = []
+        self.figures: list[_PhaseFigures] = []
+
+    def reports(self, ceilings: Ceilings) -> list[OperationReport]:
+        """Each phase's figures as ratios to `ceilings`."""
+        return [
+            operation_report(
+                f.measurement,
+                ceilings,
+                store_commands=f.store_commands,
+                cpu_ms_per_request=f.cpu_ms_per_request,
+            )
+            for f in self.figures
+        ]
 
     async def run(self, name: str, calls: Sequence[Call]) -> list[Answer | NoAnswer | Unsent]:
         """Measure one operation; its answers in call order."""
@@ -417,13 +475,8 @@ class _ServicePhases:
         cpu_ms = None
         if cpu_before is not None and cpu_after is not None and calls:
             cpu_ms = (cpu_after - cpu_before) * 1000 / len(calls)
-        self.reports.append(
-            operation_report(
-                measurement,
-                self._ceilings,
-                store_commands=per_request(before, after, len(calls)),
-                cpu_ms_per_request=cpu_ms,
-            )
+        self.figures.append(
+            _PhaseFigures(measurement, per_request(before, after, len(calls)), cpu_ms)
         )
         return answers
 
