@@ -24,6 +24,17 @@ class Settings(BaseSettings):
     mongodb_database: str = "customer_management"
     href_base: str = "http://localhost:8080"
     group_id: str = "customer-async"
+    group_instance_id: str | None = Field(
+        default=None,
+        description="A stable id per instance (static group membership): a restarted instance "
+        "takes its partitions back at once instead of waiting for a rebalance.",
+    )
+    session_timeout_ms: int = Field(
+        default=10_000,
+        ge=1000,
+        description="How long the group waits for a silent member before moving its partitions.",
+    )
+    heartbeat_interval_ms: int = Field(default=3_000, ge=100)
 
     reply_channel_allow: str = Field(
         default=r".*\.commandReply",

@@ -121,6 +121,9 @@ class RequestConsumer:
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=settings.kafka_bootstrap_servers,
             group_id=settings.group_id,
+            group_instance_id=settings.group_instance_id,
+            session_timeout_ms=settings.session_timeout_ms,
+            heartbeat_interval_ms=settings.heartbeat_interval_ms,
             client_id=f"{settings.group_id}-consumer",
             enable_auto_commit=False,
             auto_offset_reset="earliest",

@@ -1,0 +1,50 @@
+"""Static group membership: an instance restarted with its `group_instance_id` serves again."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+
+from customer_async.settings import Settings
+from customer_async.types import Operation
+from tests.support.client import ServiceClient
+from tests.support.examples import create_request
+from tests.support.process import start_service_process
+
+pytestmark = pytest.mark.e2e
+
+
+async def test_a_killed_static_member_restarted_with_its_id_takes_its_partitions_back(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """SIGKILL, restart with the same instance id: its requests are answered again.
+
+    The gap (printed, not asserted: timing is the benchmark's and chaos run's business) is the
+    restart's own start-up: a static member's partitions wait for it instead of a rebalance.
+    """
+    static = settings.model_copy(update={"group_instance_id": "instance-1"})
+    log = tmp_path / "service.log"
+    first = await start_service_process(static, log)
+    client = ServiceClient(settings)
+    await client.start()
+    second = None
+    try:
+        created = await client.call(Operation.CREATE, create_request())
+        assert created.status == 201
+        first.kill()
+        await first.wait()
+        killed_at = time.monotonic()
+        second = await start_service_process(static, log)
+        reply = await client.call(Operation.RETRIEVE, parameters={"id": created.body["id"]})
+        print(f"replies resumed {time.monotonic() - killed_at:.1f} s after the SIGKILL")
+    finally:
+        for process in (first, second):
+            if process is not None and process.returncode is None:
+                process.terminate()
+                await asyncio.wait_for(process.wait(), 60)
+        await client.stop()
+    assert reply.status == 200
+    assert reply.body == created.body
