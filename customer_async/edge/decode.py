@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+import secrets
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -32,6 +34,13 @@ CONTENT_TYPE = "Content-Type"
 SPRING_CORRELATION_ID = "kafka_correlationId"
 SPRING_REPLY_TOPIC = "kafka_replyTopic"
 """Spring for Apache Kafka's ReplyingKafkaTemplate sends these (raw bytes) instead."""
+TRACEPARENT = "traceparent"
+TRACESTATE = "tracestate"
+TRACE_HEADERS = (TRACEPARENT, TRACESTATE)
+"""W3C Trace Context: carried from the request to its reply and events."""
+_TRACEPARENT = re.compile(
+    r"(?P<version>[0-9a-f]{2})-(?P<trace>[0-9a-f]{32})-[0-9a-f]{16}-(?P<flags>[0-9a-f]{2})"
+)
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +108,7 @@ class RequestTopics:
         operation = self._by_topic[record.topic]
         headers = _headers(record.headers)
         correlation_id, echo = _correlation(headers, record.headers)
+        echo += _trace_context(headers)
         key = _text(record.key)
         default_reply = self._default_reply[operation]
 
@@ -158,6 +168,23 @@ def _correlation(
     if not text.isprintable():
         text = spring.hex()
     return text, ((SPRING_CORRELATION_ID, spring),)
+
+
+def _trace_context(headers: Mapping[str, str]) -> tuple[tuple[str, bytes], ...]:
+    """The reply's and events' trace headers: the caller's trace, in a span of this service.
+
+    A valid `traceparent` keeps its trace id and flags under a new span id (this request's
+    handling), and `tracestate` goes along unchanged; an invalid one is dropped, as W3C Trace
+    Context asks.
+    """
+    parent = _TRACEPARENT.fullmatch(headers.get(TRACEPARENT, "").strip())
+    if parent is None or parent["version"] == "ff" or set(parent["trace"]) == {"0"}:
+        return ()
+    span = secrets.token_hex(8)
+    context = [(TRACEPARENT, f"00-{parent['trace']}-{span}-{parent['flags']}".encode())]
+    if TRACESTATE in headers:
+        context.append((TRACESTATE, headers[TRACESTATE].encode()))
+    return tuple(context)
 
 
 def _text(raw: bytes | None) -> str | None:

@@ -42,7 +42,9 @@ def reply_record(
     return OutgoingRecord(reply_channel, None if key is None else key.encode(), value, headers)
 
 
-def event_record(event: Event, topic: str) -> OutgoingRecord:
+def event_record(
+    event: Event, topic: str, trace: Sequence[tuple[str, bytes]] = ()
+) -> OutgoingRecord:
     """The notification record, keyed by customer id so one customer's events stay in order."""
     headers = [
         ("eventType", event.event_type.encode()),
@@ -52,4 +54,5 @@ def event_record(event: Event, topic: str) -> OutgoingRecord:
     if event.resource_version:
         # A subscriber keeps a customer's newest state by this number (redeliveries repeat one).
         headers.append(("X-Resource-Version", str(event.resource_version).encode()))
+    headers.extend(trace)
     return OutgoingRecord(topic, event.customer_id.encode(), _json(event.body), headers)

@@ -15,6 +15,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListen
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import CommitFailedError, KafkaError, TopicAlreadyExistsError
 
+from customer_async.edge.decode import TRACE_HEADERS
 from customer_async.edge.encode import event_record, reply_record
 from customer_async.edge.records import IncomingRecord, OutgoingRecord
 from customer_async.log_limits import OutageLog
@@ -72,7 +73,8 @@ class KafkaSink:
         """
         records: list[OutgoingRecord] = []
         for address, reply, events in batch:
-            records.extend(event_record(event, self._notification_topic) for event in events)
+            trace = [(n, v) for n, v in address.echo if n in TRACE_HEADERS]
+            records.extend(event_record(event, self._notification_topic, trace) for event in events)
             records.append(
                 reply_record(
                     reply,

@@ -100,3 +100,23 @@ async def test_delete_emits_delete_event_with_identity_only(client: ServiceClien
         "id": created["id"],
         "href": created["href"],
     }
+
+
+async def test_trace_context_reaches_the_reply_and_the_events(client: ServiceClient) -> None:
+    """W3C `traceparent`: reply and event carry the caller's trace id in a span of the service."""
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    caller = f"00-{trace_id}-00f067aa0ba902b7-01"
+    correlation_id = await client.send(
+        Operation.CREATE,
+        create_request(),
+        raw_headers=[("traceparent", caller.encode()), ("tracestate", b"vendor=1")],
+    )
+    assert correlation_id is not None
+    reply = await client.reply(correlation_id)
+    [event] = await client.events_for(correlation_id, 1)
+    for record in (reply, event):
+        version, trace, span, flags = record.headers["traceparent"].split("-")
+        assert (version, trace, flags) == ("00", trace_id, "01")
+        assert span != "00f067aa0ba902b7"  # the service's own span, child of the caller's
+        assert record.headers["tracestate"] == "vendor=1"
+    assert reply.headers["traceparent"] == event.headers["traceparent"]

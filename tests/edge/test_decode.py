@@ -201,3 +201,23 @@ def test_a_printable_spring_correlation_is_its_text_and_a_refusal_still_echoes_i
     assert refusal.correlation_id == "spring-2"
     assert refusal.echo == (("kafka_correlationId", b"spring-2"),)
     assert refusal.error.status == 403
+
+
+def test_a_valid_traceparent_goes_on_under_a_new_span_and_an_invalid_one_is_dropped() -> None:
+    caller = b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    traced = decoded(
+        record(
+            Operation.RETRIEVE,
+            b'{"id": "1"}',
+            ("traceparent", caller),
+            ("tracestate", b"a=1"),
+        )
+    )
+    context = dict(traced.echo)
+    version, trace, span, flags = context["traceparent"].decode().split("-")
+    assert (version, trace, flags) == ("00", "4bf92f3577b34da6a3ce929d0e0e4736", "01")
+    assert len(span) == 16
+    assert span != "00f067aa0ba902b7"
+    assert context["tracestate"] == b"a=1"
+    for bad in (b"not-a-trace", b"00-00000000000000000000000000000000-00f067aa0ba902b7-01"):
+        assert decoded(record(Operation.RETRIEVE, b'{"id": "1"}', ("traceparent", bad))).echo == ()
