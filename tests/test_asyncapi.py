@@ -57,7 +57,7 @@ def address(channel: dict[str, Any], prefix: str = "tmf") -> str:
 
 def test_document_is_asyncapi_3_with_local_and_production_servers() -> None:
     document = asyncapi_document()
-    assert document["asyncapi"] == "3.0.0"
+    assert document["asyncapi"] == "3.1.0"
     assert document["info"]["title"]
     assert document["defaultContentType"] == "application/json"
     assert document["servers"]["local"] == {
