@@ -422,7 +422,7 @@ def _verdict(report: BenchReport) -> list[str]:
     if report.all_ok:
         lines.append(f"Correctness: all {replies} requests got the right answer.")
     else:
-        lines.append("PROBLEMS (the run is not a result):")
+        lines.append("PROBLEMS (wrong or missing replies: those phases' figures are no result):")
         lines += [f"  {problem}" for problem in report.problems]
     if report.unmatched_replies:
         lines.append(

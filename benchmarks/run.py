@@ -51,7 +51,7 @@ from benchmarks.scale import (
     measure_scale,
 )
 from benchmarks.stats import Measurement
-from benchmarks.store_ceiling import measure_store
+from benchmarks.store_ceiling import create_collections, measure_store
 from benchmarks.store_counters import CommandsPerRequest, StoreCommandCounter, per_request
 from benchmarks.stored_customers import StoredCustomers
 from benchmarks.targets import issue_targets
@@ -144,6 +144,7 @@ async def run_benchmark(config: BenchConfig, progress: Progress | None = None) -
         try:
             async with asyncio.timeout_at(deadline + _BACKSTOP_SECONDS):
                 await create_topics(config.kafka_bootstrap_servers, topics, config.partitions)
+                await create_collections(config.mongodb_uri, store_databases, documents)
                 tell.note("memory baseline: an idle process with aiokafka and pymongo clients")
                 baseline_kib = await idle_clients_peak_kib(
                     config.kafka_bootstrap_servers,

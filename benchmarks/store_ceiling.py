@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +38,27 @@ class StoreCeilings:
     update: Measurement
 
 
+async def create_collections(
+    mongodb_uri: str, databases: Sequence[str], documents: StoredCustomers
+) -> None:
+    """Create the customer collection of each ceiling database now, while nothing else runs.
+
+    FerretDB v1 on PostgreSQL stopped answering altogether (every pooled connection idle, even
+    `ping` unanswered) when a collection was created while the service was connected; creating
+    them all at the start keeps DDL out of the measured part of the run.
+    """
+    client: AsyncMongoClient[Stored] = AsyncMongoClient(
+        mongodb_uri, serverSelectionTimeoutMS=10_000
+    )
+    try:
+        for database in databases:
+            await client[database][CUSTOMER_COLLECTION].insert_one(
+                documents.document(str(uuid.uuid4()))
+            )
+    finally:
+        await client.close()
+
+
 async def measure_store(
     mongodb_uri: str,
     database: str,
@@ -48,14 +69,13 @@ async def measure_store(
     deadline: float,
     on_done: Done = ignore,
 ) -> StoreCeilings:
-    """`count` inserts, then `count` finds and `count` updates of what was inserted."""
+    """`count` inserts, then `count` finds and `count` updates of what was inserted, in
+    `database`, whose collection `create_collections` made (a one-off cost, not a rate)."""
     client: AsyncMongoClient[Stored] = AsyncMongoClient(
         mongodb_uri, serverSelectionTimeoutMS=10_000
     )
     try:
         customers = client[database][CUSTOMER_COLLECTION]
-        # The first write creates the collection; that one-off cost is not a rate.
-        await customers.insert_one(documents.document(str(uuid.uuid4())))
         ids = [str(uuid.uuid4()) for _ in range(count)]
         limit = asyncio.Semaphore(window)
 

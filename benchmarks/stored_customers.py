@@ -1,11 +1,13 @@
 """The one place that knows how the service lays a customer out in the store.
 
 The store ceilings and the scale phase write customers straight into the store, so they must
-look like what `CustomerStore.insert` in customer_async/store.py writes: `_id`, the resource's
-attributes at the top level, `_version`, the `_dt` date-time shadow, and no pending `_outbox`
-(a settled customer). The resource and its shadow come from the service's own functions; when
-the service changes how it stores a customer, change `StoredCustomers.document` (and
-`CUSTOMER_COLLECTION`) to match, and nothing else.
+look like what `CustomerStore.insert` in customer_async/store.py writes (`_bookkeeping` there):
+`_id`, the resource's attributes at the top level, `_version`, the `_dt` date-time shadow, and
+the bookkeeping of a settled, live customer: nothing left in `_outbox`, no `_deletedAt`, and no
+remembered replies in `_applied` (the service keeps a create's reply there as a small mark until
+later writes push it out; a long-stored customer has none). The resource and its shadow come from
+the service's own functions; when the service changes how it stores a customer, change
+`StoredCustomers.document` (and `CUSTOMER_COLLECTION`) to match, and nothing else.
 """
 
 from __future__ import annotations
@@ -47,4 +49,7 @@ class StoredCustomers:
             **attributes,
             "_version": 1,
             "_dt": self._shadow,
+            "_applied": [],
+            "_outbox": [],
+            "_deletedAt": None,
         }
