@@ -276,9 +276,7 @@ class CustomerStore:
         projection: Document | None = None,
     ) -> Page:
         """One page of live customers matching `query`, and the count of all matches."""
-        # One flat filter (a query never names a `_` field): FerretDB pushes top-level conditions
-        # down to PostgreSQL, not those inside `$and`.
-        live = {**query, **_NOT_DELETED}
+        live = {**_flat(query), **_NOT_DELETED}
 
         async def run() -> Page:
             cursor = self._customers.find(
@@ -384,6 +382,32 @@ class CustomerStore:
             return result.deleted_count
 
         return await self._retrying("purge tombstones", run)
+
+
+def _flat(query: Document) -> Document:
+    """The same filter with its equalities at the top level, where FerretDB pushes them down to
+    PostgreSQL (it evaluates everything inside `$and`, and `$eq`, itself, document by document).
+
+    `{"$and": [{"name": {"$eq": "x"}}, {"status": {"$in": [...]}}]}` becomes
+    `{"name": "x", "status": {"$in": [...]}}`; a plain JSON scalar under `$eq` means the same as
+    the scalar itself. Conditions on a name already taken, or on an operator, stay in `$and`.
+    """
+    conditions = query["$and"] if set(query) == {"$and"} else [query]
+    flat: Document = {}
+    rest: list[Document] = []
+    for condition in conditions:
+        for name, value in condition.items():
+            if name.startswith("$") or name in flat:
+                rest.append({name: value})
+                continue
+            flat[name] = value
+            if isinstance(value, dict) and set(value) == {"$eq"}:
+                scalar = value["$eq"]
+                if isinstance(scalar, str | int | float | bool) or scalar is None:
+                    flat[name] = scalar
+    if rest:
+        flat["$and"] = rest
+    return flat
 
 
 def _bookkeeping(record: CustomerRecord, shadow: Document) -> Document:

@@ -130,6 +130,8 @@ class RequestConsumer:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_partition_fetch_bytes=max(settings.max_request_bytes * 2, 1_048_576),
+            # Records are handled as they arrive; prefetching more than a few MiB only holds memory.
+            fetch_max_bytes=max(settings.max_request_bytes * 4, 4 * 1_048_576),
         )
         self._outage = OutageLog("kafka consumer", log)
         self._joined = False
