@@ -9,6 +9,7 @@ when piped; errors go to stderr as one line. Exit status:
     0  the reply was 2xx          4  the reply was 4xx (refused: bad request, not found, ...)
     2  bad usage or input file    5  the reply was 5xx (the service failed)
     130  interrupted (Ctrl-C)     6  no reply in time (resend with the --correlation-id shown)
+    3  `serve`: Kafka refused the configured login (logged once, never retried)
                                   7  Kafka unreachable, topic missing or a reply off-contract
 
 Start-up is kept short: aiokafka, the client, rich and the service are imported only by the
@@ -41,6 +42,7 @@ EXIT_REFUSED: Final = 4
 EXIT_FAILED: Final = 5
 EXIT_TIMEOUT: Final = 6
 EXIT_UNAVAILABLE: Final = 7
+EXIT_MISCONFIGURED: Final = 3
 EXIT_INTERRUPTED: Final = 130
 
 BOOTSTRAP_ENV: Final = "CUSTOMER_ASYNC_KAFKA_BOOTSTRAP_SERVERS"
@@ -74,6 +76,8 @@ def serve() -> None:
 
 
 async def _serve(settings: Settings) -> None:
+    from customer_async.edge.kafka_security import check_kafka_login  # noqa: PLC0415 - heavy
+    from customer_async.errors import KafkaAuthenticationFailed  # noqa: PLC0415 - serve only
     from customer_async.service import serve as run_service  # noqa: PLC0415 - heavy
 
     stop = asyncio.Event()
@@ -88,16 +92,22 @@ async def _serve(settings: Settings) -> None:
         settings.mongodb_database,
         settings.topic_prefix,
     )
+    try:
+        # A refused login is a configuration error: said once, not retried forever.
+        await check_kafka_login(settings)
+    except KafkaAuthenticationFailed as exc:
+        logging.getLogger(__name__).error("cannot start: %s", exc)
+        raise SystemExit(EXIT_MISCONFIGURED) from None
     await run_service(settings, stop)
 
 
 @main.command("settings")
 def show_settings() -> None:
-    """Print the effective configuration (one `NAME=value` a line)."""
+    """Print the effective configuration (one `NAME=value` a line, secrets masked)."""
     from customer_async.settings import Settings  # noqa: PLC0415 - see the module docstring
 
     settings = Settings()
-    for name, value in settings.model_dump().items():
+    for name, value in settings.masked().items():
         click.echo(f"CUSTOMER_ASYNC_{name.upper()}={value}")
 
 

@@ -17,7 +17,8 @@
     │   └── UnsupportedContentType        415
     └── ServiceError                      our side failed (5xx)
         ├── InternalError                 500, a bug; never shows a stack trace
-        └── StoreUnavailable              503, the store stayed down past the retry budget
+        ├── StoreUnavailable              503, the store stayed down past the retry budget
+        └── KafkaAuthenticationFailed     start-up: the broker refused the configured login
 
 Library errors (aiokafka, pymongo, jsonschema, jsonpatch) are translated into these where they
 are caught, with `raise ... from exc`; nothing outside the edge and the store sees them.
@@ -161,6 +162,11 @@ class ServiceError(CustomerAsyncError):
 
 class InternalError(ServiceError):
     """500: an unexpected failure. The message never carries a stack trace."""
+
+
+class KafkaAuthenticationFailed(ServiceError):
+    """The broker refused the configured login (or its certificate is not trusted): a
+    configuration error, reported once at start-up instead of being retried forever."""
 
 
 class StoreUnavailable(ServiceError):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 from functools import cached_property
-from typing import Literal
-from urllib.parse import urlsplit
+from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from customer_async.types import Operation
@@ -19,9 +19,28 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CUSTOMER_ASYNC_", frozen=True, extra="ignore")
 
     kafka_bootstrap_servers: str = "localhost:9092"
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-512"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: str | None = Field(
+        default=None, description="PEM file of the CAs that sign the broker's certificate."
+    )
+    kafka_ssl_certfile: str | None = Field(
+        default=None, description="PEM client certificate (mutual TLS)."
+    )
+    kafka_ssl_keyfile: str | None = Field(default=None, description="PEM key of the certificate.")
+    kafka_ssl_check_hostname: bool = True
     topic_prefix: str = "tmf"
     mongodb_uri: str = "mongodb://localhost:27017"
     mongodb_database: str = "customer_management"
+    mongodb_username: str | None = None
+    mongodb_password: SecretStr | None = None
+    mongodb_auth_source: str | None = None
+    mongodb_tls: bool = False
+    mongodb_tls_ca_file: str | None = None
+    mongodb_tls_certificate_key_file: str | None = None
+    mongodb_tls_allow_invalid_hostnames: bool = False
     href_base: str = "http://localhost:8080"
     group_id: str = "customer-async"
     group_instance_id: str | None = Field(
@@ -101,6 +120,46 @@ class Settings(BaseSettings):
         description="Test hook: exit between a store write and its publish (crash recovery tests).",
     )
 
+    @model_validator(mode="after")
+    def _sasl_needs_credentials(self) -> Settings:
+        if self.kafka_security_protocol.startswith("SASL_") and (
+            not self.kafka_sasl_username or self.kafka_sasl_password is None
+        ):
+            raise ValueError(
+                f"security protocol {self.kafka_security_protocol} needs "
+                "CUSTOMER_ASYNC_KAFKA_SASL_USERNAME and CUSTOMER_ASYNC_KAFKA_SASL_PASSWORD"
+            )
+        return self
+
+    def masked(self) -> dict[str, object]:
+        """Every setting with its secrets masked: passwords, and the password of a URI."""
+        shown: dict[str, object] = self.model_dump()
+        for name, value in shown.items():
+            if isinstance(value, SecretStr):
+                shown[name] = "**********"
+        shown["mongodb_uri"] = mask_uri_password(self.mongodb_uri)
+        return shown
+
+    def mongodb_client_options(self) -> dict[str, Any]:
+        """AsyncMongoClient's login and TLS arguments; only those set are passed, so a URI that
+        carries its own (`mongodb://user:pw@host/?tls=true`) keeps them."""
+        options: dict[str, Any] = {}
+        if self.mongodb_username:
+            options["username"] = self.mongodb_username
+        if self.mongodb_password is not None:
+            options["password"] = self.mongodb_password.get_secret_value()
+        if self.mongodb_auth_source:
+            options["authSource"] = self.mongodb_auth_source
+        if self.mongodb_tls:
+            options["tls"] = True
+        if self.mongodb_tls_ca_file:
+            options["tlsCAFile"] = self.mongodb_tls_ca_file
+        if self.mongodb_tls_certificate_key_file:
+            options["tlsCertificateKeyFile"] = self.mongodb_tls_certificate_key_file
+        if self.mongodb_tls_allow_invalid_hostnames:
+            options["tlsAllowInvalidHostnames"] = True
+        return options
+
     @cached_property
     def reply_channel_pattern(self) -> re.Pattern[str]:
         """The compiled allow-list."""
@@ -129,3 +188,14 @@ class Settings(BaseSettings):
     def customer_href(self, customer_id: str) -> str:
         """`{hrefBase}/tmf-api/customerManagement/v5/customer/{id}`."""
         return f"{self.href_base.rstrip('/')}/tmf-api/customerManagement/v5/customer/{customer_id}"
+
+
+def mask_uri_password(uri: str) -> str:
+    """`scheme://user:secret@host/...` → `scheme://user:***@host/...` (other URIs unchanged)."""
+    parts = urlsplit(uri)
+    if "@" not in parts.netloc:
+        return uri
+    credentials, hosts = parts.netloc.rsplit("@", 1)
+    user = credentials.split(":", 1)[0]
+    netloc = f"{user}:***@{hosts}" if ":" in credentials else parts.netloc
+    return urlunsplit(parts._replace(netloc=netloc))

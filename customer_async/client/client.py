@@ -122,7 +122,11 @@ class CustomerClient:
 
     @classmethod
     def from_settings(cls, settings: Settings, **options: Any) -> CustomerClient:
-        """A client of the deployment that these service settings describe."""
+        """A client of the deployment that these service settings describe (its Kafka login
+        and TLS too, unless `kafka_options` is given)."""
+        from customer_async.edge.kafka_security import kafka_client_options  # noqa: PLC0415 - lazy
+
+        options.setdefault("kafka_options", kafka_client_options(settings))
         return cls(settings.kafka_bootstrap_servers, settings.topic_prefix, **options)
 
     async def __aenter__(self) -> CustomerClient:
