@@ -17,8 +17,8 @@ from datetime import UTC, datetime, timedelta
 from customer_async.customer_ids import command_customer_id
 from customer_async.dispatch import Dispatcher, reply_address
 from customer_async.edge.decode import Rejection, RequestTopics
-from customer_async.edge.kafka import KafkaSink, RequestConsumer, ensure_topics
-from customer_async.edge.records import IncomingRecord
+from customer_async.edge.kafka import KafkaSink, RequestConsumer, dead_letter_topic, ensure_topics
+from customer_async.edge.records import HANDLING, IncomingRecord
 from customer_async.errors import CustomerAsyncError, StoreUnavailable
 from customer_async.handlers import HandlerContext, read_handlers_for
 from customer_async.lanes import Lanes
@@ -191,6 +191,7 @@ class CustomerService:
         self._offsets.forget(revoked)
 
     async def _handle(self, record: IncomingRecord) -> None:
+        HANDLING.set(record)  # this task's own context: a dead letter names the record
         request = self._topics.decode(record)
         lane = _lane(request)
         try:
@@ -273,7 +274,7 @@ class CustomerService:
         return len(found)
 
     def _all_topics(self) -> list[str]:
-        topics = [self.settings.notification_topic]
+        topics = [self.settings.notification_topic, dead_letter_topic(self.settings)]
         for operation in Operation:
             topics += [self.settings.request_topic(operation), self.settings.reply_topic(operation)]
         return topics

@@ -13,11 +13,20 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import CommitFailedError, KafkaError, TopicAlreadyExistsError
+from aiokafka.errors import (
+    CommitFailedError,
+    InvalidTopicError,
+    KafkaError,
+    MessageSizeTooLargeError,
+    RecordListTooLargeError,
+    TopicAlreadyExistsError,
+    TopicAuthorizationFailedError,
+)
 
 from customer_async.edge.decode import TRACE_HEADERS
 from customer_async.edge.encode import event_record, reply_record
-from customer_async.edge.records import IncomingRecord, OutgoingRecord
+from customer_async.edge.records import HANDLING, IncomingRecord, OutgoingRecord
+from customer_async.errors import InternalError
 from customer_async.log_limits import OutageLog
 from customer_async.offsets import Partition
 from customer_async.ops.metrics import NO_METRICS, Metrics
@@ -31,11 +40,27 @@ _POSITION_TIMEOUT = 1.0
 """Seconds a metrics scrape waits for a partition's position before leaving its lag out."""
 
 
+_REFUSED_FOR_GOOD = (
+    MessageSizeTooLargeError,
+    RecordListTooLargeError,
+    InvalidTopicError,
+    TopicAuthorizationFailedError,
+)
+"""Producer errors no retry cures; any other (a timeout too) is a broker away, and retried."""
+DEAD_LETTER_REASON = "X-Dead-Letter-Reason"
+
+
+def dead_letter_topic(settings: Settings) -> str:
+    """Where records go that no reply can be addressed to, the reason in a header."""
+    return f"{settings.topic_prefix}.customerManagement.v5.deadLetter"
+
+
 class KafkaSink:
     """Publishes events then the reply with an idempotent, acks=all producer."""
 
     def __init__(self, settings: Settings, metrics: Metrics = NO_METRICS) -> None:
         self._notification_topic = settings.notification_topic
+        self._dead_letter_topic = dead_letter_topic(settings)
         self._metrics = metrics
         self._started = False
         self._producer = AIOKafkaProducer(
@@ -73,22 +98,70 @@ class KafkaSink:
         """
         records: list[OutgoingRecord] = []
         for address, reply, events in batch:
-            trace = [(n, v) for n, v in address.echo if n in TRACE_HEADERS]
-            records.extend(event_record(event, self._notification_topic, trace) for event in events)
-            records.append(
-                reply_record(
-                    reply,
-                    reply_channel=address.channel,
-                    correlation_id=address.correlation_id,
-                    request_topic=address.request_topic,
-                    request_key=address.request_key,
-                    echo=address.echo,
-                )
-            )
-        await _retry_forever(self._outage, lambda: self._send_all(records))
+            records.extend(self._event_records(address, events))
+            records.append(_reply_record(address, reply))
+        try:
+            await _retry_forever(self._outage, lambda: self._send_all(records), _REFUSED_FOR_GOOD)
+        except _REFUSED_FOR_GOOD as exc:
+            log.error("the broker refused a record for good (%r); sending one at a time", exc)
+            for address, reply, events in batch:
+                await self._deliver_refused(address, reply, events)
         for _, _, events in batch:
             for event in events:
                 self._metrics.event_published(event.event_type)
+
+    def _event_records(
+        self, address: ReplyAddress, events: Sequence[Event]
+    ) -> list[OutgoingRecord]:
+        trace = [(n, v) for n, v in address.echo if n in TRACE_HEADERS]
+        return [event_record(event, self._notification_topic, trace) for event in events]
+
+    async def _deliver_refused(
+        self, address: ReplyAddress, reply: Reply, events: Sequence[Event]
+    ) -> None:
+        """One item, record by record: a refused event is dead-lettered, a refused reply becomes
+        a small 500 error reply, and a refused error reply a dead letter."""
+        for record in self._event_records(address, events):
+            if reason := await self._send_or_refusal(record):
+                await self._dead_letter(address, f"event not published: {reason}")
+        reason = await self._send_or_refusal(_reply_record(address, reply))
+        if reason is None:
+            return
+        too_large = "too large" if "TooLarge" in reason else "refused"
+        error = InternalError(f"the {reply.status} reply is {too_large} to publish: {reason}")
+        fallback = Reply(error.status, error.to_tmf(), reply.key)
+        if again := await self._send_or_refusal(_reply_record(address, fallback)):
+            await self._dead_letter(address, f"reply not published: {reason}; then {again}")
+
+    async def _send_or_refusal(self, record: OutgoingRecord) -> str | None:
+        """Send `record` (retrying what a retry cures); why the broker refused it, or None."""
+        try:
+            await _retry_forever(self._outage, lambda: self._send_all([record]), _REFUSED_FOR_GOOD)
+        except _REFUSED_FOR_GOOD as exc:
+            return f"{type(exc).__name__}: {exc}"
+        return None
+
+    async def _dead_letter(self, address: ReplyAddress, reason: str) -> None:
+        """A small record on the dead-letter topic naming the request and the reason."""
+        log.error(
+            "dead letter for %s %s: %s", address.request_topic, address.correlation_id, reason
+        )
+        headers = [
+            (DEAD_LETTER_REASON, reason.encode()),
+            ("X-Correlation-Id", address.correlation_id.encode()),
+            ("X-Request-Channel", address.request_topic.encode()),
+            ("Reply-Channel", address.channel.encode()),
+        ]
+        request = HANDLING.get()
+        if request is not None and request.topic == address.request_topic:
+            headers += [
+                ("X-Request-Partition", str(request.partition).encode()),
+                ("X-Request-Offset", str(request.offset).encode()),
+            ]
+        key = None if address.request_key is None else address.request_key.encode()
+        record = OutgoingRecord(self._dead_letter_topic, key, b"", headers)
+        if again := await self._send_or_refusal(record):
+            log.error("the dead letter was refused too, nothing more to try: %s", again)
 
     async def _send_all(self, records: list[OutgoingRecord]) -> None:
         acks = [
@@ -237,11 +310,29 @@ async def ensure_topics(settings: Settings, topics: Sequence[str]) -> None:
     await _retry_forever(OutageLog("kafka topic creation", log), create_missing)
 
 
-async def _retry_forever(outage: OutageLog, operation: Callable[[], Awaitable[object]]) -> None:
+def _reply_record(address: ReplyAddress, reply: Reply) -> OutgoingRecord:
+    return reply_record(
+        reply,
+        reply_channel=address.channel,
+        correlation_id=address.correlation_id,
+        request_topic=address.request_topic,
+        request_key=address.request_key,
+        echo=address.echo,
+    )
+
+
+async def _retry_forever(
+    outage: OutageLog,
+    operation: Callable[[], Awaitable[object]],
+    refused: tuple[type[KafkaError], ...] = (),
+) -> None:
+    """Run `operation` until it succeeds, backing off; errors in `refused` are raised at once."""
     delay = 0.2
     while True:
         try:
             await operation()
+        except refused:
+            raise
         except KafkaError as exc:
             outage.failed(exc)
             await asyncio.sleep(delay)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 
@@ -26,3 +27,7 @@ class OutgoingRecord:
     key: bytes | None
     value: bytes | None
     headers: list[tuple[str, bytes]] = field(default_factory=list)
+
+
+HANDLING: ContextVar[IncomingRecord | None] = ContextVar("handling", default=None)
+"""The request record the current task answers: a dead letter names its partition and offset."""
