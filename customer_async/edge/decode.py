@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import secrets
 import uuid
@@ -41,6 +42,9 @@ TRACE_HEADERS = (TRACEPARENT, TRACESTATE)
 _TRACEPARENT = re.compile(
     r"(?P<version>[0-9a-f]{2})-(?P<trace>[0-9a-f]{32})-[0-9a-f]{16}-(?P<flags>[0-9a-f]{2})"
 )
+
+_TOPIC_NAME = re.compile(r"[A-Za-z0-9._-]{1,249}")
+"""A name Kafka accepts for a topic; a reply sent to any other would be refused for good."""
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +85,7 @@ class RequestTopics:
 
     def reply_allowed(self, channel: str) -> bool:
         """Whether a reply may be sent to `channel`."""
-        if channel in self._forbidden_replies:
+        if channel in self._forbidden_replies or _TOPIC_NAME.fullmatch(channel) is None:
             return False
         return self._allowed.fullmatch(channel) is not None
 
@@ -206,10 +210,40 @@ MAX_NESTING = 64
 """Deepest JSON nesting accepted; a customer needs fewer than ten levels."""
 
 
+class _NumberOutOfRange(ValueError):
+    """A JSON number no reply could repeat (NaN, ±Infinity) or the store could not hold."""
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise _NumberOutOfRange(f"{text[:40]} is beyond the range of a double")
+    return number
+
+
+def _int64(text: str) -> int:
+    # Python refuses to parse more than 4300 digits; the store holds 64-bit integers only.
+    if len(text) > 20 or not -(2**63) <= int(text) < 2**63:
+        raise _NumberOutOfRange(f"{text[:40]} is beyond the range of a 64-bit integer")
+    return int(text)
+
+
+def _non_finite(text: str) -> float:
+    raise _NumberOutOfRange(f"{text} is not a JSON number")
+
+
 def _load_json(text: str | bytes, what: str) -> JSON:
-    """Parsed JSON no deeper than `MAX_NESTING`, or `InvalidJson` (never a RecursionError)."""
+    """Parsed JSON no deeper than `MAX_NESTING`, or `InvalidJson` (never a RecursionError).
+
+    Python's parser takes `NaN`, `Infinity` and `1e999` (as inf), which no JSON reply could
+    repeat, and integers the store cannot hold: each is refused here.
+    """
     try:
-        value = json.loads(text)
+        value = json.loads(
+            text, parse_float=_finite_float, parse_int=_int64, parse_constant=_non_finite
+        )
+    except _NumberOutOfRange as exc:
+        raise InvalidJson(f"{what} has a number out of range: {exc}") from exc
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidJson(f"{what} is not JSON: {exc}") from exc
     except RecursionError as exc:
