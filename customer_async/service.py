@@ -146,8 +146,21 @@ class CustomerService:
 
     async def _consume(self, stop: asyncio.Event) -> None:
         last_commit = time.monotonic()
+        paused = False
         while not stop.is_set():
             room = self.settings.max_in_flight - len(self._handling)
+            if self._store.unavailable != paused:
+                # While the store is away, requests wait in Kafka instead of piling up here to be
+                # answered 503: only those already in hand wait out the retry budget.
+                paused = self._store.unavailable
+                if paused:
+                    self._consumer.pause()
+                    log.warning("store unavailable: fetching paused until it answers")
+                else:
+                    self._consumer.resume()
+                    log.info("store answers again: fetching resumed")
+            if paused and not self._handling:
+                await self._probe_store()
             if room <= 0:
                 await asyncio.wait(self._handling, return_when=asyncio.FIRST_COMPLETED)
             else:
@@ -159,6 +172,12 @@ class CustomerService:
             if time.monotonic() - last_commit >= _COMMIT_INTERVAL or not self._handling:
                 await self._commit()
                 last_commit = time.monotonic()
+
+    async def _probe_store(self) -> None:
+        """With nothing in hand to notice the store's return, ask it (about once a second)."""
+        with contextlib.suppress(StoreUnavailable):
+            await self._store.ping()
+        await asyncio.sleep(1.0)
 
     def _start(self, record: IncomingRecord) -> None:
         partition = (record.topic, record.partition)

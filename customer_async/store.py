@@ -189,6 +189,7 @@ class CustomerStore:
             socketTimeoutMS=settings.store_timeout_ms * 2,
             maxPoolSize=settings.mongodb_max_pool_size,
             tz_aware=True,
+            **settings.mongodb_client_options(),
         )
         return cls(client, settings.mongodb_database, settings.store_retry_seconds, metrics)
 
@@ -201,12 +202,18 @@ class CustomerStore:
         """Closes the client's connections."""
         await self._client.close()
 
+    @property
+    def unavailable(self) -> bool:
+        """Whether the store's latest command failed to reach it (an outage under way)."""
+        return self._outage.failures > 0
+
     async def ping(self) -> None:
         """One `ping` command, never retried: readiness wants to know about now."""
         try:
             await self._client.admin.command("ping")
         except PyMongoError as exc:
             raise StoreUnavailable(f"no answer to a ping ({type(exc).__name__})") from exc
+        self._outage.recovered()
 
     async def _writer_lease(self) -> _NoLease | _Lease:
         """How writers of one customer are kept apart on this server (asked once)."""

@@ -25,6 +25,7 @@ from aiokafka.errors import (
 
 from customer_async.edge.decode import TRACE_HEADERS
 from customer_async.edge.encode import event_record, reply_record
+from customer_async.edge.kafka_security import kafka_client_options
 from customer_async.edge.records import HANDLING, IncomingRecord, OutgoingRecord
 from customer_async.errors import InternalError
 from customer_async.log_limits import OutageLog
@@ -38,8 +39,6 @@ log = logging.getLogger(__name__)
 _MAX_BACKOFF = 5.0
 _POSITION_TIMEOUT = 1.0
 """Seconds a metrics scrape waits for a partition's position before leaving its lag out."""
-
-
 _REFUSED_FOR_GOOD = (
     MessageSizeTooLargeError,
     RecordListTooLargeError,
@@ -70,6 +69,7 @@ class KafkaSink:
             enable_idempotence=True,
             linger_ms=2,
             max_request_size=max(settings.max_request_bytes * 2, 1_048_576),
+            **kafka_client_options(settings),
         )
 
         self._outage = OutageLog("kafka producer", log)
@@ -205,6 +205,7 @@ class RequestConsumer:
             max_partition_fetch_bytes=max(settings.max_request_bytes * 2, 1_048_576),
             # Records are handled as they arrive; prefetching more than a few MiB only holds memory.
             fetch_max_bytes=max(settings.max_request_bytes * 4, 4 * 1_048_576),
+            **kafka_client_options(settings),
         )
         self._outage = OutageLog("kafka consumer", log)
         self._joined = False
@@ -266,6 +267,14 @@ class RequestConsumer:
             for r in records
         ]
 
+    def pause(self) -> None:
+        """Fetch nothing more from the assigned partitions (polls keep the membership alive)."""
+        self._consumer.pause(*self._consumer.assignment())
+
+    def resume(self) -> None:
+        """Fetch again from every paused partition."""
+        self._consumer.resume(*self._consumer.paused())
+
     async def commit(self, points: Mapping[Partition, int]) -> bool:
         """Commit each partition's point (the next offset to read). A lost partition's records
         come again; returns whether the broker took the commit."""
@@ -287,7 +296,9 @@ async def ensure_topics(settings: Settings, topics: Sequence[str]) -> None:
     """Create the service's topics when missing (partitions from settings), retrying until done."""
 
     async def create_missing() -> None:
-        admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+        admin = AIOKafkaAdminClient(
+            bootstrap_servers=settings.kafka_bootstrap_servers, **kafka_client_options(settings)
+        )
         await admin.start()
         try:
             existing = set(await admin.list_topics())

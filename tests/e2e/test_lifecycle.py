@@ -45,10 +45,12 @@ async def test_signal_stops_the_service_cleanly_after_serving(
     assert "Traceback" not in log.read_text()
 
 
-async def test_store_outage_gets_503_and_service_recovers(
+async def test_store_outage_gets_503_then_waits_and_the_service_recovers(
     start_service: StartService, settings: Settings, tmp_path: Path
 ) -> None:
-    """The store goes away: after the retry budget a TMF 503; when it is back, service resumes."""
+    """The store goes away: the request in hand gets a TMF 503 with Retry-After after the retry
+    budget; then fetching pauses, so a request sent during the outage waits in Kafka and gets
+    its real answer once the store is back, instead of a 503."""
     store = PrivateFerretDB(tmp_path / "ferretdb.log")
     await store.start()
     client = ServiceClient(settings)
@@ -58,17 +60,21 @@ async def test_store_outage_gets_503_and_service_recovers(
         before = await client.call(Operation.CREATE, create_request())
         await store.stop()
         during = await client.call(Operation.CREATE, create_request())
-        lookup = await client.call(Operation.RETRIEVE, parameters={"id": before.body["id"]})
+        waiting = await client.send(Operation.RETRIEVE, parameters={"id": before.body["id"]})
+        assert waiting is not None
+        await asyncio.sleep(3)
+        unanswered_while_down = client.replies(waiting) == []
         await store.start()
-        after = await client.call(Operation.RETRIEVE, parameters={"id": before.body["id"]})
+        after = await client.reply(waiting)
     finally:
         await client.stop()
         await store.stop()
     assert before.status == 201
-    for reply in (during, lookup):
-        assert reply.status == 503
-        assert reply.body["@type"] == "Error"
-        assert reply.body["status"] == "503"
+    assert during.status == 503
+    assert during.body["@type"] == "Error"
+    assert during.body["status"] == "503"
+    assert int(during.headers["Retry-After"]) >= 1
+    assert unanswered_while_down
     assert after.status == 200
     assert after.body == before.body
 
