@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 
 import pytest
 
 from customer_async.service import CustomerService
 from customer_async.settings import Settings
 from tests.support.client import ServiceClient
+from tests.support.private_stack import PrivateStack
 
 StartService = Callable[..., Awaitable[CustomerService]]
 
@@ -53,3 +55,14 @@ async def client(settings: Settings, service: CustomerService) -> AsyncIterator[
         yield client
     finally:
         await client.stop()
+
+
+@pytest.fixture
+async def private_stack(tmp_path: Path) -> AsyncIterator[PrivateStack]:
+    """A stack of this test's own, whose servers the test may stop and start at will."""
+    stack = PrivateStack(tmp_path / "stack")
+    try:
+        await stack.up()
+        yield stack
+    finally:
+        await stack.remove()  # also after a failed `up`: nothing of it outlives the test

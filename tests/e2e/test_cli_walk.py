@@ -14,20 +14,12 @@ import pytest
 
 from customer_async.service import CustomerService
 from customer_async.settings import Settings
+from tests.support.readme import readme_block
 from tests.support.servers import REPO
 
 pytestmark = pytest.mark.e2e
 
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-
-
-def readme_block(name: str) -> str:
-    """The bash block between the README's `<!-- name:start -->` and `<!-- name:end -->`."""
-    readme = (REPO / "README.md").read_text()
-    pattern = rf"<!-- {name}:start -->\s*```bash\n(.*?)```\s*<!-- {name}:end -->"
-    block = re.search(pattern, readme, re.S)
-    assert block is not None, f"README.md has no {name} block"
-    return block.group(1)
 
 
 async def test_readme_cli_walk_prints_each_documented_result(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -77,17 +76,6 @@ async def test_store_outage_gets_503_then_waits_and_the_service_recovers(
     assert unanswered_while_down
     assert after.status == 200
     assert after.body == before.body
-
-
-@pytest.fixture
-async def private_stack(tmp_path: Path) -> AsyncIterator[PrivateStack]:
-    """A stack of this test's own; torn down after the services that use it stopped."""
-    stack = PrivateStack(tmp_path / "stack")
-    try:
-        await stack.up()
-        yield stack
-    finally:
-        await stack.remove()  # also after a failed `up`: nothing of it outlives the test
 
 
 async def test_service_serves_again_after_a_broker_restart(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -24,17 +23,6 @@ SEND_EVERY_SECONDS = 2.0
 # Unlimited, aiokafka's reconnect loop alone wrote ~100,000 lines in such an outage; limited,
 # each kind of line is written once and summarised once per window (10 s).
 MAX_LINES_IN_OUTAGE = 200
-
-
-@pytest.fixture
-async def private_stack(tmp_path: Path) -> AsyncIterator[PrivateStack]:
-    """A stack of this test's own, whose broker the test stops and starts again."""
-    stack = PrivateStack(tmp_path / "stack")
-    try:
-        await stack.up()
-        yield stack
-    finally:
-        await stack.remove()  # also after a failed `up`: nothing of it outlives the test
 
 
 def log_lines(log: Path) -> list[str]:

@@ -11,18 +11,10 @@ import pytest
 
 from customer_async.settings import Settings
 from tests.support.client import ServiceClient
+from tests.support.readme import readme_block
 from tests.support.servers import REPO, Servers
 
 pytestmark = pytest.mark.e2e
-
-
-def readme_block(name: str) -> str:
-    """The bash block between the README's `<!-- name:start -->` and `<!-- name:end -->`."""
-    readme = (REPO / "README.md").read_text()
-    pattern = rf"<!-- {name}:start -->\s*```bash\n(.*?)```\s*<!-- {name}:end -->"
-    block = re.search(pattern, readme, re.S)
-    assert block is not None, f"README.md has no {name} block"
-    return block.group(1)
 
 
 def parse_reply(line: str) -> tuple[dict[str, str], str, str]:
