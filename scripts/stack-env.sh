@@ -7,12 +7,17 @@ KAFKA_PORT=${CUSTOMER_ASYNC_STACK_KAFKA_PORT:-9092}
 CONTROLLER_PORT=${CUSTOMER_ASYNC_STACK_CONTROLLER_PORT:-9093}
 MONGODB_PORT=${CUSTOMER_ASYNC_STACK_MONGODB_PORT:-27017}
 POSTGRESQL_PORT=${CUSTOMER_ASYNC_STACK_POSTGRESQL_PORT:-55432}
+# Set, the broker also listens for SASL_SSL (SCRAM-SHA-512, a self-signed CA) on this port.
+SASL_PORT=${CUSTOMER_ASYNC_STACK_KAFKA_SASL_PORT:-}
+SASL_USERNAME=${CUSTOMER_ASYNC_STACK_KAFKA_SASL_USERNAME:-customer-async}
 
 CACHE_DIR=${CUSTOMER_ASYNC_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/customer-async}
 STACK_DIR=${CUSTOMER_ASYNC_STACK_DIR:-${XDG_STATE_HOME:-$HOME/.local/state}/customer-async/stack-$KAFKA_PORT}
 LOG_DIR=$STACK_DIR/logs
 KAFKA_DIR=$STACK_DIR/kafka
 KAFKA_LIBS=$CACHE_DIR/kafka-$KAFKA_VERSION/libs
+# The SASL_SSL listener's CA (ca.pem for clients), broker keystore and generated passwords.
+TLS_DIR=$KAFKA_DIR/tls
 # The launcher's own source is part of the name, so a changed launcher is built again.
 FERRETDB_BUILD=$(cat "$STACK_REPO"/stack/ferretdb/{main.go,go.mod,go.sum} | sha256sum | cut -c1-12)
 FERRETDB_BIN=$CACHE_DIR/bin/ferretdb-$FERRETDB_VERSION-$FERRETDB_BUILD

@@ -14,8 +14,9 @@ from tests.support.servers import REPO
 class PrivateStack:
     """`scripts/stack` on free ports with its data under `directory`."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, sasl_ssl: bool = False) -> None:
         self.kafka_port = free_port()
+        self.sasl_port = free_port() if sasl_ssl else None
         self.mongodb_port = free_port()
         self._directory = directory
         self._env = {
@@ -26,6 +27,8 @@ class PrivateStack:
             "CUSTOMER_ASYNC_STACK_MONGODB_PORT": str(self.mongodb_port),
             "CUSTOMER_ASYNC_STACK_POSTGRESQL_PORT": str(free_port()),
         }
+        if self.sasl_port is not None:  # the broker's SASL_SSL listener (SCRAM-SHA-512)
+            self._env["CUSTOMER_ASYNC_STACK_KAFKA_SASL_PORT"] = str(self.sasl_port)
 
     def use_controller_port(self, port: int) -> None:
         """Give the broker's controller this port (a test may hold it to make Kafka fail)."""
@@ -34,6 +37,20 @@ class PrivateStack:
     @property
     def kafka_bootstrap_servers(self) -> str:
         return f"127.0.0.1:{self.kafka_port}"
+
+    @property
+    def sasl_ssl_settings(self) -> dict[str, object]:
+        """Settings for the SASL_SSL listener: its port, the stack's user, password and CA."""
+        assert self.sasl_port is not None, "this stack has no SASL_SSL listener"
+        kafka = self._directory / "kafka"
+        return {
+            "kafka_bootstrap_servers": f"127.0.0.1:{self.sasl_port}",
+            "kafka_security_protocol": "SASL_SSL",
+            "kafka_sasl_mechanism": "SCRAM-SHA-512",
+            "kafka_sasl_username": "customer-async",
+            "kafka_sasl_password": (kafka / "sasl-password").read_text().strip(),
+            "kafka_ssl_cafile": str(kafka / "tls" / "ca.pem"),
+        }
 
     @property
     def mongodb_uri(self) -> str:
