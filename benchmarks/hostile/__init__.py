@@ -1,0 +1,1 @@
+"""Hostile input at volume: malformed requests against a running service (scripts/hostile)."""
