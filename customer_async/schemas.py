@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache, cached_property
+from itertools import islice
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal, TypeAlias, cast
@@ -44,6 +45,7 @@ AttributeType: TypeAlias = Literal[
 ]
 """How a filter compares an attribute: its JSON Schema type, with date-time strings apart."""
 
+_ERRORS_CONSIDERED = 32  # a refusal's message names the best of the first errors found
 _MAX_MESSAGE_CHARS = 300  # jsonschema messages quote the instance, which may be a whole document
 _QUOTED_INSTANCE_CHARS = 80  # how much of a long quoted instance a message keeps
 _SIMPLE_KEY = re.compile(r"[@A-Za-z_][A-Za-z0-9_]*")
@@ -256,7 +258,8 @@ class SchemaRegistry:
             return
         validator = self.validator(schema_name)
         try:
-            error = best_match(validator.iter_errors(instance))
+            # Bounded: choosing among every error of a long wrong array took seconds per request.
+            error = best_match(islice(validator.iter_errors(instance), _ERRORS_CONSIDERED))
         except (Unresolvable, RecursionError) as exc:
             raise InternalError(f"schema {schema_name!r} could not be applied") from exc
         if error is not None:
