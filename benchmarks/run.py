@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import dataclasses
 import functools
+import json
 import os
 import time
 import uuid
@@ -23,6 +24,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from tempfile import TemporaryDirectory
+
+from pydantic import SecretStr
 
 from benchmarks.children import Child, start_child
 from benchmarks.cleanup import remove_run_data
@@ -512,5 +515,13 @@ def _service_environment(settings: Settings) -> dict[str, str]:
     """This process's environment with `CUSTOMER_ASYNC_*` set to reproduce `settings`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CUSTOMER_ASYNC_")}
     for name, value in settings.model_dump().items():
-        env[f"CUSTOMER_ASYNC_{name.upper()}"] = str(value)
+        if value is None:
+            continue  # unset: the child falls back to the same default ("None" is no value)
+        if isinstance(value, SecretStr):
+            text = value.get_secret_value()
+        elif isinstance(value, list | dict):
+            text = json.dumps(value)
+        else:
+            text = str(value)
+        env[f"CUSTOMER_ASYNC_{name.upper()}"] = text
     return env
