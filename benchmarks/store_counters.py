@@ -9,8 +9,10 @@ Two things would make that figure wrong, and both are handled here:
 - the service journals and settles a write just *after* replying, so the totals are read only
   once they have stopped growing (`settled`), else a phase's tail is counted in the next phase;
 - the counters are server-wide, so another client working during the phase is counted too. The
-  totals must be still before and after a phase while the run is idle; when they are not, the
-  snapshot says so (`quiet` is False) and the report marks the figure as an upper bound.
+  totals must be still before and after a phase while the run is idle, and the phase must show
+  none of the commands only other clients send mid-run (creating or dropping databases,
+  collections or indexes: a test suite at work); otherwise the figure is marked as not quiet,
+  and the report shows it as an upper bound.
 Connection upkeep (`hello`, `ping`, authentication) and this module's own `serverStatus` are
 not request work and are left out.
 """
@@ -41,6 +43,21 @@ _NOT_REQUEST_WORK = frozenset(
         "getParameter",
     }
 )
+_OTHER_CLIENTS = frozenset(
+    {
+        "create",
+        "createIndexes",
+        "drop",
+        "dropDatabase",
+        "dropIndexes",
+        "listCollections",
+        "listDatabases",
+        "listIndexes",
+        "renameCollection",
+    }
+)
+"""Commands the service sends at start-up at most, never for a request: seen during a phase,
+they mean another client was using the server."""
 _STILL_SECONDS = 0.3
 """Totals unchanged for this long count as settled."""
 _SETTLE_LIMIT_SECONDS = 5.0
@@ -76,7 +93,7 @@ def per_request(
     return CommandsPerRequest(
         total=sum(grown.values()) / requests,
         by_name=by_name,
-        quiet=before.quiet and after.quiet,
+        quiet=before.quiet and after.quiet and not _OTHER_CLIENTS & grown.keys(),
     )
 
 
