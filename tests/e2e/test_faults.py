@@ -1,0 +1,385 @@
+"""The delivery promises under store faults injected where they bite (a proxy in front of it).
+
+The service talks to the real store through a fault proxy; each test breaks one promise of the
+contract's Delivery section if the service does not keep it:
+a final reply followed by a 503; an unknown write outcome answered without reading it back;
+one customer's events out of write order; tombstones or bookkeeping left behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any
+
+import pytest
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.collection import AsyncCollection
+
+from customer_async.settings import Settings
+from customer_async.types import Operation
+from tests.e2e.conftest import StartService
+from tests.support.client import Received, ServiceClient
+from tests.support.examples import create_request
+from tests.support.servers import Servers
+from tests.support.store_faults import Fault, Rule, StoreCommand, StoreFaults, settles
+
+pytestmark = pytest.mark.e2e
+
+RETRY_SECONDS = 2.0
+"""The service's store outage budget in these tests; a longer outage is answered 503."""
+STORE_TIMEOUT_MS = 3000
+"""Server selection gives up after this, a command after twice this: generous on a loaded
+machine, so that a slow store is not taken for a lost one."""
+OUTAGE_SECONDS = 7.0
+"""Longer than the budget plus a server-selection timeout and a back-off: a request gets 503."""
+RETENTION_SECONDS = 1
+SWEEP_SECONDS = 1.0
+GRACE_SECONDS = 1.5
+"""How long to keep listening for a reply that must not come."""
+
+Customers = AsyncCollection[dict[str, Any]]
+
+
+def fault_settings(faults: StoreFaults) -> dict[str, object]:
+    """The service behind the proxy, with budgets short enough for faults to bite quickly."""
+    return {
+        "mongodb_uri": faults.uri,
+        "store_retry_seconds": RETRY_SECONDS,
+        "store_timeout_ms": STORE_TIMEOUT_MS,
+        "outbox_sweep_seconds": SWEEP_SECONDS,
+        "tombstone_retention_seconds": RETENTION_SECONDS,
+    }
+
+
+@pytest.fixture
+async def faults(servers: Servers) -> AsyncIterator[StoreFaults]:
+    """A fault proxy in front of the real store."""
+    async with StoreFaults(servers.mongodb_uri) as proxy:
+        yield proxy
+        assert proxy.framing_errors == []
+
+
+@pytest.fixture
+def service_overrides() -> dict[str, object]:
+    """Settings a test changes beyond `fault_settings` (by parametrizing this name)."""
+    return {}
+
+
+@pytest.fixture
+async def client(
+    settings: Settings,
+    faults: StoreFaults,
+    start_service: StartService,
+    service_overrides: dict[str, object],
+) -> AsyncIterator[ServiceClient]:
+    """A client of one service instance that reaches the store only through the proxy.
+
+    The proxy is set up first, so it is torn down last: the service stops with its store there.
+    """
+    await start_service(**{**fault_settings(faults), **service_overrides})
+    service_client = ServiceClient(settings)
+    await service_client.start()
+    try:
+        yield service_client
+    finally:
+        await service_client.stop()
+
+
+@pytest.fixture
+def customers(settings: Settings, mongo: AsyncMongoClient[dict[str, Any]]) -> Customers:
+    """The service's customer collection, read directly (not through the proxy)."""
+    return mongo[settings.mongodb_database]["customer"]
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 20.0) -> bool:
+    """Polls `check` until it holds (True) or `timeout` seconds passed (False)."""
+    deadline = time.monotonic() + timeout
+    while not await check():
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.1)
+    return True
+
+
+async def settled(customers: Customers, customer_id: str) -> None:
+    """Returns once the customer's document has nothing left to publish."""
+
+    async def empty_outbox() -> bool:
+        found = await customers.find_one({"_id": customer_id})
+        return found is not None and not found.get("_outbox")
+
+    assert await eventually(empty_outbox), f"customer {customer_id} not settled"
+
+
+async def create(client: ServiceClient, customers: Customers, name: str) -> dict[str, Any]:
+    """A customer created without faults, its creation settled."""
+    reply = await client.call(Operation.CREATE, create_request(name=name))
+    assert reply.status == 201, reply.body
+    customer: dict[str, Any] = reply.body
+    await settled(customers, customer["id"])
+    return customer
+
+
+def writes_of(customer_id: str) -> Callable[[StoreCommand], bool]:
+    """Picks the store command that writes a change of the customer (not a settle)."""
+    return lambda command: customer_id in command.ids and not settles(command)
+
+
+def events_of(client: ServiceClient, customer_id: str) -> list[Received]:
+    return [e for e in client.events if e.key == customer_id]
+
+
+def final(replies: list[Received]) -> list[tuple[int, Any]]:
+    return [(r.status, r.body) for r in replies if r.status != 503]
+
+
+async def test_a_final_reply_is_not_followed_by_a_503(
+    client: ServiceClient, faults: StoreFaults
+) -> None:
+    """A create is stored and answered 201, then the store is away past the budget: no 503."""
+    outage = faults.outage_after("insert", collection="customer", seconds=OUTAGE_SECONDS)
+    correlation_id = await client.send(Operation.CREATE, create_request(name="Then away"))
+    assert correlation_id is not None
+    created = await client.reply(correlation_id)
+    assert created.status == 201, created.body
+    assert outage.hits, "the outage did not start after the create was stored"
+    await faults.reachable_again()
+
+    # A later write of the same customer runs once the create's handling is over.
+    customer_id = created.body["id"]
+    after = await client.call(
+        Operation.PATCH, {"description": "after the outage"}, parameters={"id": customer_id}
+    )
+    assert after.status == 200, after.body
+    await asyncio.sleep(GRACE_SECONDS)
+    assert [r.status for r in client.replies(correlation_id)] == [201]
+
+
+# No outage here: the default budget, so that a slow moment is never taken for one.
+@pytest.mark.parametrize("service_overrides", [{"store_retry_seconds": 30.0}])
+async def test_a_lost_acknowledgement_is_read_back_not_answered_503(
+    client: ServiceClient, faults: StoreFaults, customers: Customers
+) -> None:
+    """The patch reaches the store, its reply is lost, the store stays up: one 200, applied once."""
+    customer = await create(client, customers, "Lost ack")
+    media = len(customer["contactMedium"])
+    lost = faults.drop_after("update", collection="customer", where=writes_of(customer["id"]))
+    email = {"@type": "EmailContactMedium", "emailAddress": f"{uuid.uuid4().hex}@example.com"}
+    correlation_id = await client.send(
+        Operation.PATCH,
+        [{"op": "add", "path": "/contactMedium/-", "value": email}],
+        parameters={"id": customer["id"]},
+        content_type="application/json-patch+json",
+        key=customer["id"],
+    )
+    assert correlation_id is not None
+    reply = await client.reply(correlation_id)
+    assert len(lost.hits) == 1, "the acknowledgement was not dropped"
+    assert reply.status == 200, reply.body
+    assert len(reply.body["contactMedium"]) == media + 1
+
+    stored = await customers.find_one({"_id": customer["id"]})
+    assert stored is not None
+    assert [m.get("emailAddress") for m in stored["contactMedium"]].count(
+        email["emailAddress"]
+    ) == 1
+    events = await client.events_for(correlation_id, 1)
+    marker = await client.call(
+        Operation.PATCH, {"description": "marker"}, parameters={"id": customer["id"]}
+    )
+    await client.events_for(marker.headers["X-Correlation-Id"], 1)
+    await asyncio.sleep(GRACE_SECONDS)
+    events = [e for e in client.events if e.headers.get("X-Correlation-Id") == correlation_id]
+    assert len(events) == 1
+    assert [r.status for r in client.replies(correlation_id)] == [200]
+
+
+# No sweep in the meantime: the order must come from the write path itself.
+@pytest.mark.parametrize("service_overrides", [{"outbox_sweep_seconds": 120.0}])
+async def test_events_leave_in_write_order_after_a_503_whose_write_landed(
+    client: ServiceClient, faults: StoreFaults, customers: Customers
+) -> None:
+    """Patch 1 lands, its acknowledgement is lost, the store stays away (503); patch 2 follows.
+
+    The customer's events still arrive in write order with increasing X-Resource-Version, patch
+    1's entry is answered with its real 200, and a resend of patch 1 gets that 200 once.
+    """
+    customer = await create(client, customers, "In order")
+    customer_id = customer["id"]
+    lost = faults.drop_after("update", collection="customer", where=writes_of(customer_id))
+    # Whatever the service does next about this customer finds the store gone (no delete:
+    # a lease being released must not be stranded).
+    faults.add(
+        Rule(
+            Fault.DROP_BEFORE,
+            frozenset({"insert", "update", "find"}),
+            about=customer_id,
+            after=lost,
+            outage=OUTAGE_SECONDS,
+        )
+    )
+    first_patch = {"description": "first"}
+    first = await client.send(
+        Operation.PATCH, first_patch, parameters={"id": customer_id}, key=customer_id
+    )
+    assert first is not None
+    unavailable = await client.reply(first)
+    faults.clear()  # the outage outlasted the budget: the store is back
+    assert lost.hits, "the acknowledgement was not dropped"
+    assert unavailable.status == 503, unavailable.body
+    stored = await customers.find_one({"_id": customer_id})
+    assert stored is not None
+    assert stored["description"] == "first", "the first patch did not land"
+
+    second = await client.send(
+        Operation.PATCH, {"description": "second"}, parameters={"id": customer_id}, key=customer_id
+    )
+    assert second is not None
+    assert (await client.reply(second)).status == 200
+    await client.events_for(second, 1)  # one partition: every earlier event is in
+    events = events_of(client, customer_id)
+    order = [e.headers["X-Correlation-Id"] for e in events]
+    assert order[1:] == [first, second], "events not in write order"
+    assert [e.body["event"]["customer"].get("description") for e in events[1:]] == [
+        "first",
+        "second",
+    ]
+    versions = [int(e.headers["X-Resource-Version"]) for e in events]
+    assert versions == sorted(set(versions)), versions
+    assert unavailable.headers.get("Retry-After", "").isdigit(), unavailable.headers
+
+    # Patch 1's real answer came with patch 2 (published first); a resend gets it, once.
+    answers = client.replies(first)
+    assert [r.status for r in answers] == [503, 200]
+    assert answers[1].body["description"] == "first"
+    await client.send(
+        Operation.PATCH, first_patch, parameters={"id": customer_id}, correlation_id=first
+    )
+    await client.wait_for(lambda: len(client.replies(first)) >= 3)
+    await asyncio.sleep(GRACE_SECONDS)
+    answers = client.replies(first)
+    assert [r.status for r in answers] == [503, 200, 200]
+    assert answers[2].body == answers[1].body
+    assert len(events_of(client, customer_id)) == 3, "the resend published its event again"
+
+
+def mentions(value: Any, wanted: str) -> bool:
+    """Whether `wanted` appears anywhere in a stored or sent document."""
+    if isinstance(value, Mapping):
+        return any(mentions(v, wanted) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(mentions(v, wanted) for v in value)
+    return bool(value == wanted)
+
+
+def the_settle_of(customer_id: str, version: int, correlation_id: str) -> Callable[..., bool]:
+    """The settle (outbox emptied after publishing) of one write of the customer.
+
+    The service settles by the version it published up to; a service that pulls single entries
+    names the entry instead. Either way, a statement about this customer and this write.
+    """
+
+    def picks(command: StoreCommand) -> bool:
+        return settles(command) and any(
+            s["q"].get("_id") == customer_id
+            and (s["q"].get("_version") == version or mentions(s["u"], correlation_id))
+            for s in command.statements
+        )
+
+    return picks
+
+
+async def test_no_tombstone_left_after_failed_settles(
+    client: ServiceClient, faults: StoreFaults, customers: Customers
+) -> None:
+    """Deleted customers whose settles failed are gone after retention and a sweep.
+
+    One customer's delete is not settled for longer than the retry budget; another's patch is
+    not, and that customer is deleted (and the delete settled) while the patch's entry waits.
+    """
+    deleted = await create(client, customers, "Delete, settle fails")
+    failing = faults.drop_before(
+        "update", collection="customer", about=deleted["id"], where=settles, times=None
+    )
+    reply = await client.call(Operation.DELETE, parameters={"id": deleted["id"]})
+    assert reply.status == 204, reply.body
+    await asyncio.sleep(RETRY_SECONDS + 1.0)  # past the budget: the settle gave up
+    assert len(failing.hits) >= 2, "the delete's settle was not failed"
+    faults.clear()
+
+    patched = await create(client, customers, "Patch settle fails, then deleted")
+    patch = str(uuid.uuid4())
+    failing = faults.drop_before(
+        "update",
+        collection="customer",
+        where=the_settle_of(patched["id"], version=2, correlation_id=patch),
+        times=None,
+    )
+    await client.send(
+        Operation.PATCH,
+        {"description": "unsettled"},
+        parameters={"id": patched["id"]},
+        correlation_id=patch,
+    )
+    assert (await client.reply(patch)).status == 200
+    await asyncio.sleep(RETRY_SECONDS + 1.0)
+    assert len(failing.hits) >= 2, "the patch's settle was not failed"
+    delete = await client.send(Operation.DELETE, parameters={"id": patched["id"]})
+    assert delete is not None
+    assert (await client.reply(delete)).status == 204
+
+    async def delete_settled() -> bool:
+        found = await customers.find_one({"_id": patched["id"]})
+        return found is None or not mentions(found.get("_outbox"), delete)
+
+    assert await eventually(delete_settled), "the delete was not settled"
+    faults.clear()
+
+    ids = {"delete unsettled": deleted["id"], "patch unsettled": patched["id"]}
+
+    async def purged() -> bool:
+        return await customers.count_documents({"_id": {"$in": list(ids.values())}}) == 0
+
+    await eventually(purged, timeout=15)
+    left = {
+        what: {k: v for k, v in found.items() if k.startswith("_")}
+        for what, customer_id in ids.items()
+        if (found := await customers.find_one({"_id": customer_id})) is not None
+    }
+    assert left == {}, f"left in the store after retention and sweeps: {left}"
+
+
+async def test_no_journal_and_bounded_bookkeeping_after_many_writes(
+    client: ServiceClient,
+    customers: Customers,
+    settings: Settings,
+    mongo: AsyncMongoClient[dict[str, Any]],
+) -> None:
+    """Many writes leave no journal collection, at most the remembered replies, and no tombstone."""
+    created = [await create(client, customers, f"Many {n}") for n in range(6)]
+    kept = created[0]["id"]
+    patches = [
+        await client.send(Operation.PATCH, {"description": f"p{n}"}, parameters={"id": kept})
+        for n in range(12)
+    ]
+    for correlation_id in patches:
+        assert correlation_id is not None
+        assert (await client.reply(correlation_id)).status == 200
+    for customer in created[1:]:
+        reply = await client.call(Operation.DELETE, parameters={"id": customer["id"]})
+        assert reply.status == 204, reply.body
+
+    async def only_the_live_one_left() -> bool:
+        return [d["_id"] for d in await customers.find({}, {"_id": 1}).to_list()] == [kept]
+
+    assert await eventually(only_the_live_one_left, timeout=15), "tombstones not purged"
+    await settled(customers, kept)
+    names = await mongo[settings.mongodb_database].list_collection_names()
+    assert "request_journal" not in names, names
+    stored = await customers.find_one({"_id": kept})
+    assert stored is not None
+    assert len(stored.get("_applied", [])) <= 8  # requests_remembered (default)
+    assert stored["description"] == "p11"
