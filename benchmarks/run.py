@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import dataclasses
 import functools
-import json
 import os
 import time
 import uuid
@@ -24,8 +23,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from tempfile import TemporaryDirectory
-
-from pydantic import SecretStr
 
 from benchmarks.children import Child, start_child
 from benchmarks.cleanup import remove_run_data
@@ -514,14 +511,4 @@ async def _warm_up(driver: Driver, call: Call, child: Child, what: str, deadline
 def _service_environment(settings: Settings) -> dict[str, str]:
     """This process's environment with `CUSTOMER_ASYNC_*` set to reproduce `settings`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CUSTOMER_ASYNC_")}
-    for name, value in settings.model_dump().items():
-        if value is None:
-            continue  # unset: the child falls back to the same default ("None" is no value)
-        if isinstance(value, SecretStr):
-            text = value.get_secret_value()
-        elif isinstance(value, list | dict):
-            text = json.dumps(value)
-        else:
-            text = str(value)
-        env[f"CUSTOMER_ASYNC_{name.upper()}"] = text
-    return env
+    return {**env, **settings.environment()}

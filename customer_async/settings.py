@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from functools import cached_property
 from typing import Any, Literal
@@ -159,6 +160,25 @@ class Settings(BaseSettings):
         if self.mongodb_tls_allow_invalid_hostnames:
             options["tlsAllowInvalidHostnames"] = True
         return options
+
+    def environment(self) -> dict[str, str]:
+        """The `CUSTOMER_ASYNC_*` variables that reproduce these settings in another process.
+
+        Unset values stay unset (never the text "None"), and secrets are given in clear: this is
+        for starting a child process, never for printing.
+        """
+        env: dict[str, str] = {}
+        for name, value in self.model_dump().items():
+            if value is None:
+                continue
+            if isinstance(value, SecretStr):
+                text = value.get_secret_value()
+            elif isinstance(value, list | dict):
+                text = json.dumps(value)
+            else:
+                text = str(value)
+            env[f"CUSTOMER_ASYNC_{name.upper()}"] = text
+        return env
 
     @cached_property
     def reply_channel_pattern(self) -> re.Pattern[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
 from customer_async.settings import Settings
 from customer_async.types import Operation
@@ -75,3 +75,20 @@ def test_operations_defaults_and_nonsense_refused() -> None:
         with pytest.raises(ValidationError):
             Settings()
         del os.environ[f"CUSTOMER_ASYNC_{name}"]
+
+
+def test_environment_reproduces_the_settings_in_a_child_and_leaves_unset_values_out() -> None:
+    settings = Settings(
+        topic_prefix="p",
+        max_in_flight=7,
+        kafka_security_protocol="SASL_SSL",
+        kafka_sasl_username="svc",
+        kafka_sasl_password=SecretStr("s3cret"),
+    )
+    env = settings.environment()
+    assert env["CUSTOMER_ASYNC_TOPIC_PREFIX"] == "p"
+    assert env["CUSTOMER_ASYNC_KAFKA_SASL_PASSWORD"] == "s3cret"
+    assert "CUSTOMER_ASYNC_GROUP_INSTANCE_ID" not in env
+    assert "None" not in env.values()
+    child = Settings(**{k.removeprefix("CUSTOMER_ASYNC_").lower(): v for k, v in env.items()})
+    assert child == settings

@@ -7,22 +7,15 @@ import os
 import sys
 from pathlib import Path
 
-from pydantic import SecretStr
-
 from customer_async.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def settings_environment(settings: Settings) -> dict[str, str]:
-    """The `CUSTOMER_ASYNC_*` variables that reproduce `settings` in a child process."""
+    """This environment with the `CUSTOMER_ASYNC_*` variables that reproduce `settings`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CUSTOMER_ASYNC_")}
-    for name, value in settings.model_dump().items():
-        if value is None:
-            continue  # unset stays unset (not the string "None")
-        shown = value.get_secret_value() if isinstance(value, SecretStr) else value
-        env[f"CUSTOMER_ASYNC_{name.upper()}"] = str(shown)
-    return env
+    return {**env, **settings.environment()}
 
 
 async def start_service_process(settings: Settings, log_file: Path) -> asyncio.subprocess.Process:
