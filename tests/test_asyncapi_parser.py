@@ -20,13 +20,12 @@ from typing import Any
 import pytest
 
 from tests.asyncapi_support import ASYNCAPI_PATH, asyncapi_document
-from tests.support.spring_client import cache_dir
+from tests.support.tool_cache import build_once, cache_dir
 
 PARSER_SOURCES = Path(__file__).resolve().parent / "asyncapi"
 PARSE_SCRIPT = PARSER_SOURCES / "parse.cjs"
 INSTALL_TIMEOUT = 600.0
 PARSE_TIMEOUT = 240.0
-COMPLETE = ".complete"
 FAILING_SEVERITIES = ("error", "warning")
 
 
@@ -57,53 +56,30 @@ def install_parser() -> Path:
         if shutil.which(tool) is None:
             raise ParserInstallError(f"{tool} is needed to install and run @asyncapi/parser")
     cache = cache_dir()
-    installs = cache / "asyncapi-parser"
-    install = installs / lock_digest()
-    if (install / COMPLETE).exists():
-        return install / "node_modules"
-    installs.mkdir(parents=True, exist_ok=True)
-    partial = installs / f"{install.name}.{os.getpid()}.partial"
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir()
-    for name in ("package.json", "package-lock.json"):
-        shutil.copy2(PARSER_SOURCES / name, partial / name)
-    command = [
-        "npm",
-        "ci",
-        # No package the parser needs builds anything; the one install script is telemetry.
-        "--ignore-scripts",
-        "--no-audit",
-        "--no-fund",
-        "--prefer-offline",
-        "--loglevel=error",
-        f"--cache={cache / 'npm'}",
-    ]
-    try:
-        npm = subprocess.run(
-            command,
-            cwd=partial,
-            env={**os.environ, "npm_config_update_notifier": "false"},
-            capture_output=True,
-            text=True,
-            timeout=INSTALL_TIMEOUT,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise ParserInstallError(f"npm ci did not finish in {exc.timeout} s") from exc
-    if npm.returncode != 0:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise ParserInstallError(
-            f"npm ci failed (exit {npm.returncode}):\n{(npm.stdout + npm.stderr)[-4000:]}"
-        )
-    (partial / COMPLETE).touch()
-    try:
-        partial.rename(install)
-    except OSError:
-        # Another session finished the same install first: use theirs.
-        shutil.rmtree(partial, ignore_errors=True)
-        if not (install / COMPLETE).exists():
-            raise
+
+    def copy_sources(partial: Path) -> None:
+        for name in ("package.json", "package-lock.json"):
+            shutil.copy2(PARSER_SOURCES / name, partial / name)
+
+    install = build_once(
+        cache / "asyncapi-parser" / lock_digest(),
+        lambda partial: [
+            "npm",
+            "ci",
+            # No package the parser needs builds anything; the one install script is telemetry.
+            "--ignore-scripts",
+            "--no-audit",
+            "--no-fund",
+            "--prefer-offline",
+            "--loglevel=error",
+            f"--cache={cache / 'npm'}",
+        ],
+        what="npm ci of @asyncapi/parser",
+        error=ParserInstallError,
+        timeout=INSTALL_TIMEOUT,
+        prepare=copy_sources,
+        env={**os.environ, "npm_config_update_notifier": "false"},
+    )
     return install / "node_modules"
 
 

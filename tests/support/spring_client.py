@@ -12,30 +12,20 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tests.support.servers import REPO
+from tests.support.tool_cache import build_once, cache_dir
 
 SOURCES = REPO / "tests" / "interop" / "spring"
 MAIN_CLASS = "customerasync.interop.SpringClient"
 BUILD_TIMEOUT = 900.0
-COMPLETE = ".complete"
 
 
 class SpringBuildError(RuntimeError):
     """The client could not be built (no Maven or Java, or Maven failed)."""
-
-
-def cache_dir() -> Path:
-    """The project's cache directory, as scripts/stack-env.sh names it."""
-    named = os.environ.get("CUSTOMER_ASYNC_CACHE_DIR")
-    if named:
-        return Path(named)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "customer-async"
 
 
 def sources_digest() -> str:
@@ -112,46 +102,21 @@ def build_spring_client() -> SpringClient:
         if shutil.which(tool) is None:
             raise SpringBuildError(f"{tool} is needed to build and run the Spring client")
     cache = cache_dir()
-    builds = cache / "spring-client"
-    build = builds / sources_digest()
-    if (build / COMPLETE).exists():
-        return SpringClient(build)
-    builds.mkdir(parents=True, exist_ok=True)
-    partial = builds / f"{build.name}.{os.getpid()}.partial"
-    shutil.rmtree(partial, ignore_errors=True)
-    try:
-        maven = subprocess.run(
-            [
-                "mvn",
-                "-q",
-                "-B",
-                "-Dstyle.color=never",
-                "-f",
-                str(SOURCES / "pom.xml"),
-                f"-Dmaven.repo.local={cache / 'm2'}",
-                f"-Dclient.build.directory={partial}",
-                "package",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=BUILD_TIMEOUT,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise SpringBuildError(f"Maven did not build the Spring client in {exc.timeout} s") from exc
-    if maven.returncode != 0:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise SpringBuildError(
-            f"Maven failed to build the Spring client (exit {maven.returncode}):\n"
-            f"{(maven.stdout + maven.stderr)[-4000:]}"
-        )
-    (partial / COMPLETE).touch()
-    try:
-        partial.rename(build)
-    except OSError:
-        # Another session finished the same build first: use theirs.
-        shutil.rmtree(partial, ignore_errors=True)
-        if not (build / COMPLETE).exists():
-            raise
+    build = build_once(
+        cache / "spring-client" / sources_digest(),
+        lambda partial: [
+            "mvn",
+            "-q",
+            "-B",
+            "-Dstyle.color=never",
+            "-f",
+            str(SOURCES / "pom.xml"),
+            f"-Dmaven.repo.local={cache / 'm2'}",
+            f"-Dclient.build.directory={partial}",
+            "package",
+        ],
+        what="Maven's build of the Spring client",
+        error=SpringBuildError,
+        timeout=BUILD_TIMEOUT,
+    )
     return SpringClient(build)
