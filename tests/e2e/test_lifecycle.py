@@ -82,12 +82,7 @@ async def test_service_serves_again_after_a_broker_restart(
     private_stack: PrivateStack, start_service: StartService, settings: Settings
 ) -> None:
     """The broker stops and comes back: the service does not crash and serves again."""
-    private = settings.model_copy(
-        update={
-            "kafka_bootstrap_servers": private_stack.kafka_bootstrap_servers,
-            "mongodb_uri": private_stack.mongodb_uri,
-        }
-    )
+    private = settings.model_copy(update=private_stack.servers())
     await start_service(
         kafka_bootstrap_servers=private.kafka_bootstrap_servers, mongodb_uri=private.mongodb_uri
     )

@@ -20,27 +20,12 @@ from tests.e2e.conftest import StartService
 from tests.support.client import ServiceClient
 from tests.support.examples import create_request
 from tests.support.ferretdb import PrivateFerretDB, free_port
+from tests.support.http import http_get
 from tests.support.process import start_service_process
 
 pytestmark = pytest.mark.e2e
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
-
-
-async def http_get(port: int, path: str) -> tuple[int, dict[str, str], bytes]:
-    """GET over loopback; the status, headers (lower-case names) and body."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    try:
-        writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
-        await writer.drain()
-        response = await asyncio.wait_for(reader.read(), 10)
-    finally:
-        writer.close()
-        await writer.wait_closed()
-    head, _, body = response.partition(b"\r\n\r\n")
-    status_line, *lines = head.decode("latin-1").split("\r\n")
-    headers = {n.strip().lower(): v.strip() for n, _, v in (x.partition(":") for x in lines)}
-    return int(status_line.split(" ")[1]), headers, body
 
 
 async def readyz(port: int) -> tuple[int, Any]:

@@ -44,12 +44,7 @@ async def send_until(client: ServiceClient, deadline: float) -> list[asyncio.Tas
 async def test_a_broker_outage_writes_a_bounded_log_and_the_service_serves_again(
     private_stack: PrivateStack, settings: Settings, tmp_path: Path
 ) -> None:
-    private = settings.model_copy(
-        update={
-            "kafka_bootstrap_servers": private_stack.kafka_bootstrap_servers,
-            "mongodb_uri": private_stack.mongodb_uri,
-        }
-    )
+    private = settings.model_copy(update=private_stack.servers())
     log = tmp_path / "service.log"
     process = await start_service_process(private, log)
     client = ServiceClient(private)

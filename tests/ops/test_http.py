@@ -10,30 +10,7 @@ import pytest
 
 from customer_async.ops.http import OperationsServer
 from customer_async.ops.readiness import Readiness
-
-
-async def fetch(port: int, request: bytes) -> tuple[int, dict[str, str], bytes]:
-    """Send a raw request; the status, headers (lower-case names) and body of the response."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    try:
-        writer.write(request)
-        await writer.drain()
-        response = await asyncio.wait_for(reader.read(), 5)
-    finally:
-        writer.close()
-        await writer.wait_closed()
-    head, _, body = response.partition(b"\r\n\r\n")
-    status_line, *lines = head.decode("latin-1").split("\r\n")
-    headers = {}
-    for line in lines:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    return int(status_line.split(" ")[1]), headers, body
-
-
-async def get(port: int, path: str, *, accept: str = "") -> tuple[int, dict[str, str], bytes]:
-    extra = f"Accept: {accept}\r\n" if accept else ""
-    return await fetch(port, f"GET {path} HTTP/1.1\r\nHost: x\r\n{extra}\r\n".encode())
+from tests.support.http import exchange, http_get
 
 
 class Service:
@@ -63,7 +40,7 @@ async def served() -> AsyncIterator[tuple[Service, OperationsServer]]:
 
 async def test_healthz_is_200(served: tuple[Service, OperationsServer]) -> None:
     _, server = served
-    status, headers, body = await get(server.port, "/healthz")
+    status, headers, body = await http_get(server.port, "/healthz")
     assert status == 200
     assert headers["content-type"] == "application/json"
     assert json.loads(body) == {"status": "up"}
@@ -73,14 +50,14 @@ async def test_readyz_is_503_naming_what_is_missing_then_200(
     served: tuple[Service, OperationsServer],
 ) -> None:
     service, server = served
-    status, _, body = await get(server.port, "/readyz")
+    status, _, body = await http_get(server.port, "/readyz")
     assert status == 503
     assert json.loads(body) == {
         "status": "not ready",
         "notReady": {"store": "ping failed: refused"},
     }
     service.readiness = Readiness()
-    status, _, body = await get(server.port, "/readyz?verbose=1")
+    status, _, body = await http_get(server.port, "/readyz?verbose=1")
     assert status == 200
     assert json.loads(body) == {"status": "ready"}
 
@@ -89,7 +66,7 @@ async def test_metrics_passes_the_accept_header_and_returns_the_scrape(
     served: tuple[Service, OperationsServer],
 ) -> None:
     service, server = served
-    status, headers, body = await get(server.port, "/metrics", accept="text/plain")
+    status, headers, body = await http_get(server.port, "/metrics", accept="text/plain")
     assert status == 200
     assert headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
     assert headers["content-length"] == str(len(body))
@@ -101,7 +78,7 @@ async def test_head_answers_headers_without_a_body(
     served: tuple[Service, OperationsServer],
 ) -> None:
     _, server = served
-    status, headers, body = await fetch(server.port, b"HEAD /healthz HTTP/1.1\r\n\r\n")
+    status, headers, body = await exchange(server.port, b"HEAD /healthz HTTP/1.1\r\n\r\n")
     assert status == 200
     assert int(headers["content-length"]) > 0
     assert body == b""
@@ -119,7 +96,7 @@ async def test_other_requests_are_refused(
     served: tuple[Service, OperationsServer], request_bytes: bytes, expected: int
 ) -> None:
     _, server = served
-    status, _, _ = await fetch(server.port, request_bytes)
+    status, _, _ = await exchange(server.port, request_bytes)
     assert status == expected
 
 
@@ -130,8 +107,8 @@ async def test_a_failing_scrape_is_a_500_and_the_server_goes_on() -> None:
     server = OperationsServer("127.0.0.1", 0, readiness=Readiness, scrape=broken)
     await server.start()
     try:
-        assert (await get(server.port, "/metrics"))[0] == 500
-        assert (await get(server.port, "/healthz"))[0] == 200
+        assert (await http_get(server.port, "/metrics"))[0] == 500
+        assert (await http_get(server.port, "/healthz"))[0] == 200
     finally:
         await server.stop()
 

@@ -56,6 +56,13 @@ class PrivateStack:
     def mongodb_uri(self) -> str:
         return f"mongodb://127.0.0.1:{self.mongodb_port}"
 
+    def servers(self) -> dict[str, object]:
+        """Setting overrides that point a service or client at this stack."""
+        return {
+            "kafka_bootstrap_servers": self.kafka_bootstrap_servers,
+            "mongodb_uri": self.mongodb_uri,
+        }
+
     async def run(self, command: str) -> tuple[int, str]:
         """`scripts/stack COMMAND` for this stack: its exit status and output."""
         process = await asyncio.create_subprocess_exec(
