@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -97,10 +98,12 @@ class Page:
 class _NoLease:
     """Writers of one customer need no coordination: the server applies updates atomically."""
 
-    @contextlib.asynccontextmanager
-    async def hold(self, customer_id: str) -> AsyncIterator[None]:
+    async def acquire(self, customer_id: str) -> str | None:
         del customer_id
-        yield
+        return None
+
+    async def release(self, customer_id: str, token: str | None) -> None:
+        del customer_id, token
 
     @contextlib.asynccontextmanager
     async def hold_many(self, customer_ids: Sequence[str]) -> AsyncIterator[Sequence[str]]:
@@ -120,8 +123,8 @@ class _Lease:
         self._leases = leases
         self._ttl = timedelta(seconds=ttl)
 
-    @contextlib.asynccontextmanager
-    async def hold(self, customer_id: str) -> AsyncIterator[None]:
+    async def acquire(self, customer_id: str) -> str:
+        """Waits until the customer's lease is free, takes it, and returns its token."""
         token = uuid.uuid4().hex
         delay = 0.002
         while True:
@@ -130,15 +133,16 @@ class _Lease:
                 await self._leases.insert_one(
                     {"_id": customer_id, "token": token, "expires": now + self._ttl}
                 )
-                break
+                return token
             except DuplicateKeyError:
                 await self._leases.delete_one({"_id": customer_id, "expires": {"$lt": now}})
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 0.1)
-        try:
-            yield
-        finally:
-            await self._leases.delete_one({"_id": customer_id, "token": token})
+                # A little jitter, so two instances polling one lease do not stay in step.
+                await asyncio.sleep(delay * random.uniform(0.5, 1.5))
+                delay = min(delay * 2, 0.05)
+
+    async def release(self, customer_id: str, token: str | None) -> None:
+        """Gives the lease back (only the holder's token can)."""
+        await self._leases.delete_one({"_id": customer_id, "token": token})
 
     @contextlib.asynccontextmanager
     async def hold_many(self, customer_ids: Sequence[str]) -> AsyncIterator[Sequence[str]]:
@@ -322,22 +326,34 @@ class CustomerStore:
 
         return await self._retrying("insert", run)
 
-    async def write(self, before: CustomerRecord, after: CustomerRecord, shadow: Document) -> bool:
-        """Writes `after` if the customer is still at `before.version`: one conditional update.
+    @contextlib.asynccontextmanager
+    async def writing(self, customer_id: str) -> AsyncIterator[CustomerWriter]:
+        """The one way to write an existing customer: read it and write it conditionally,
+        while no other instance writes it.
 
-        False when another write came first, or when this very write landed already (an
-        acknowledgement lost in a retried command): the caller reads again to tell which.
+        On MongoDB nothing is held (an update is atomic, the version condition decides); on a
+        server without isolated updates (FerretDB) the customer's lease is held for the block,
+        so a read and the write it decides are never interleaved with another writer's.
         """
+        writers = await self._writer_lease()
+        token = await self._retrying("take lease", lambda: writers.acquire(customer_id))
+        try:
+            yield CustomerWriter(self, customer_id)
+        finally:
+            try:
+                await self._retrying("give lease back", lambda: writers.release(customer_id, token))
+            except StoreUnavailable:
+                log.warning("lease of %s not given back; it expires by itself", customer_id)
+
+    async def _write(self, before: CustomerRecord, after: CustomerRecord, shadow: Document) -> bool:
         update: Document = {"$set": {**after.resource, **_bookkeeping(after, shadow)}}
         removed = before.resource.keys() - after.resource.keys()
         if removed:
             update["$unset"] = dict.fromkeys(removed, "")
         query = {"_id": before.customer_id, "_version": before.version}
-        writers = await self._writer_lease()
 
         async def run() -> bool:
-            async with writers.hold(before.customer_id):
-                result = await self._customers.update_one(query, update)
+            result = await self._customers.update_one(query, update)
             return result.modified_count == 1
 
         return await self._retrying("write", run)
@@ -389,6 +405,28 @@ class CustomerStore:
             return result.deleted_count
 
         return await self._retrying("purge tombstones", run)
+
+
+class CustomerWriter:
+    """Reads and writes one customer inside `CustomerStore.writing`."""
+
+    def __init__(self, store: CustomerStore, customer_id: str) -> None:
+        self._store = store
+        self.customer_id = customer_id
+
+    async def load(self) -> CustomerRecord | None:
+        """The customer with its bookkeeping, a tombstone included."""
+        return await self._store.load(self.customer_id)
+
+    async def write(self, before: CustomerRecord, after: CustomerRecord, shadow: Document) -> bool:
+        """Writes `after` if the customer is still at `before.version`: one conditional update.
+
+        False when another write came first, or when this very write landed already (an
+        acknowledgement lost in a retried command): the caller reads again to tell which.
+        """
+        if before.customer_id != self.customer_id:
+            raise InternalError(f"a writer of {self.customer_id!r} cannot write another customer")
+        return await self._store._write(before, after, shadow)
 
 
 def _flat(query: Document) -> Document:

@@ -18,8 +18,10 @@ next write of that customer, by the sweep, or on a resend, with its real answer.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+import random
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -40,12 +42,15 @@ from customer_async.handlers import (
 )
 from customer_async.record import CustomerRecord, Publication, new_record
 from customer_async.settle import Settler
+from customer_async.store import CustomerWriter
 from customer_async.types import Change, Command, Document, Event, Operation, Reply, ReplyAddress
 
 log = logging.getLogger(__name__)
 
 MAX_WRITE_ATTEMPTS = 20
-"""A conditional write that loses a race reads again and decides again up to this many times."""
+"""A conditional write that loses a race reads again and decides again up to this many times;
+then the request gets a 503 (not final: a resend is applied once). With the lease (FerretDB) a
+race is lost only to a holder whose lease expired; on MongoDB only to another instance."""
 
 
 class Sink(Protocol):
@@ -102,10 +107,22 @@ class WritePath:
             # The id is taken: this very create was applied before.
         else:
             wanted = customer_id(command)
-        for _ in range(MAX_WRITE_ATTEMPTS):
-            current = await self._store.load(wanted)
+        async with self._store.writing(wanted) as customer:
+            outcome = await self._apply_held(command, address, customer)
+        if isinstance(outcome, Reply):  # applied before: answered again
+            return outcome
+        await self._written(outcome)
+        return _remembered(outcome, command.request_key)
+
+    async def _apply_held(
+        self, command: Command, address: ReplyAddress, customer: CustomerWriter
+    ) -> CustomerRecord | Reply:
+        """Read, decide, write conditionally: the record written, or the reply of a request
+        applied before (answered again here)."""
+        for attempt in range(MAX_WRITE_ATTEMPTS):
+            current = await customer.load()
             if current is None:
-                raise CustomerNotFound(f"no customer with id {wanted!r}")
+                raise CustomerNotFound(f"no customer with id {customer.customer_id!r}")
             remembered = current.reply_to(command.request_key)
             if remembered is not None:
                 await self._answer_again(current, command.request_key, address, remembered)
@@ -116,12 +133,17 @@ class WritePath:
                 await self._sink.deliver([(address, again, ())])
                 return again
             if not current.live:
-                raise CustomerNotFound(f"no customer with id {wanted!r}")
+                raise CustomerNotFound(f"no customer with id {customer.customer_id!r}")
             after = self._decide(command, current, address)
-            if await self._store.write(current, after, self._context.shadow(after.resource)):
-                await self._written(after)
-                return _remembered(after, command.request_key)
-        raise InternalError(f"customer {wanted!r} kept changing; {command.operation} not applied")
+            if await customer.write(current, after, self._context.shadow(after.resource)):
+                return after
+            # Another writer came first (MongoDB, another instance): read again, after a pause
+            # that keeps two instances from colliding in step.
+            await asyncio.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+        raise StoreUnavailable(
+            f"customer {customer.customer_id!r} kept changing; {command.operation} not applied",
+            retry_after=1,
+        )
 
     def _decide(
         self, command: Command, current: CustomerRecord, address: ReplyAddress

@@ -362,7 +362,10 @@ async def test_no_journal_and_bounded_bookkeeping_after_many_writes(
     created = [await create(client, customers, f"Many {n}") for n in range(6)]
     kept = created[0]["id"]
     patches = [
-        await client.send(Operation.PATCH, {"description": f"p{n}"}, parameters={"id": kept})
+        # Keyed by the customer, as the contract asks for requests that must apply in order.
+        await client.send(
+            Operation.PATCH, {"description": f"p{n}"}, parameters={"id": kept}, key=kept
+        )
         for n in range(12)
     ]
     for correlation_id in patches:

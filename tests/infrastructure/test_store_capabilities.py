@@ -206,19 +206,20 @@ async def test_concurrent_writers_of_one_customer_lose_nothing_through_the_store
 
     async def increment(n: int) -> None:
         while True:
-            found = await store.load("c")
-            assert found is not None
-            after = found.applied_write(
-                f"t|{n}",
-                Reply(200),
-                resource={**found.resource, "count": found.resource["count"] + 1},
-                address=address,
-                events=(),
-                published_up_to=0,
-                keep=64,
-            )
-            if await store.write(found, after, {}):
-                return
+            async with store.writing("c") as customer:
+                found = await customer.load()
+                assert found is not None
+                after = found.applied_write(
+                    f"t|{n}",
+                    Reply(200),
+                    resource={**found.resource, "count": found.resource["count"] + 1},
+                    address=address,
+                    events=(),
+                    published_up_to=0,
+                    keep=64,
+                )
+                if await customer.write(found, after, {}):
+                    return
 
     await asyncio.gather(*(increment(n) for n in range(30)))
     final = await store.load("c")
