@@ -16,6 +16,7 @@ from customer_async.errors import CustomerAsyncError
 from customer_async.log_limits import EXEMPT_ATTRIBUTE
 from customer_async.ops.json_logs import REQUEST_LOGGER, request_fields
 from customer_async.ops.metrics import NO_METRICS, Metrics
+from customer_async.ops.tracing import NO_TRACING, Tracing
 from customer_async.types import Command, Operation, ReadHandler, ReplyAddress
 from customer_async.writes import Sink, WritePath, error_reply
 
@@ -43,11 +44,13 @@ class Dispatcher:
         writes: WritePath,
         sink: Sink,
         metrics: Metrics = NO_METRICS,
+        tracing: Tracing = NO_TRACING,
     ) -> None:
         self._reads = reads
         self._writes = writes
         self._sink = sink
         self._metrics = metrics
+        self._tracing = tracing
 
     async def dispatch(self, request: Command | Rejection) -> None:
         """Deliver the one reply (and any events) `request` is owed; count and log it."""
@@ -63,6 +66,7 @@ class Dispatcher:
     def _handled(self, request: Command | Rejection, status: int, started: float) -> None:
         seconds = time.perf_counter() - started
         self._metrics.request_handled(request.operation, status, seconds)
+        self._tracing.answered(status)
         # One line per request, never held back as a repeat (logged in JSON or at DEBUG only).
         request_log.info(
             "%s %s answered %d in %.1f ms",
@@ -87,9 +91,10 @@ class Dispatcher:
             await self._sink.deliver([(address, reply, ())])
             return reply.status
         try:
-            if request.operation.writes:
-                return (await self._writes.apply(request, address)).status
-            reply = await self._reads[request.operation](request)
+            with self._tracing.span("store"):
+                if request.operation.writes:
+                    return (await self._writes.apply(request, address)).status
+                reply = await self._reads[request.operation](request)
         except CustomerAsyncError as error:
             # Raised before anything was written or published: the request's one answer.
             if error.status >= 500:

@@ -26,6 +26,7 @@ from customer_async.offsets import OffsetTracker, Partition
 from customer_async.ops.http import OperationsServer
 from customer_async.ops.metrics import ServiceMetrics
 from customer_async.ops.readiness import Dependencies, Phase, Readiness, StorePing, assess
+from customer_async.ops.tracing import tracing_for
 from customer_async.settings import Settings
 from customer_async.settle import Settler
 from customer_async.store import CustomerStore
@@ -49,15 +50,20 @@ class CustomerService:
         self.metrics = ServiceMetrics()
         self._store = CustomerStore.from_settings(settings, self.metrics)
         self._sink = KafkaSink(settings, self.metrics)
+        self.tracing = tracing_for(settings)
+        self._publisher = self.tracing.sink(self._sink)  # the sink itself when tracing is off
         self._consumer = RequestConsumer(settings, self._topics.topics)
         self._lanes = Lanes()
         self._settler = Settler(self._store, self._lanes)
         context = HandlerContext(settings, self._store)
         self._writes = WritePath(
-            context, self._sink, self._settler, crash_after_write=settings.fault_crash_after_write
+            context,
+            self._publisher,
+            self._settler,
+            crash_after_write=settings.fault_crash_after_write,
         )
         self._dispatcher = Dispatcher(
-            read_handlers_for(context), self._writes, self._sink, self.metrics
+            read_handlers_for(context), self._writes, self._publisher, self.metrics, self.tracing
         )
         self._offsets = OffsetTracker()
         self._handling: set[asyncio.Task[None]] = set()
@@ -85,18 +91,21 @@ class CustomerService:
         store) to the end (readiness says "stopping" while what is in hand finishes).
         """
         self._stop = stop
-        if self.operations is None:
-            await self._serve(stop)
-            return
-        await self.operations.start()
-        # Only /readyz reads the pings: without the port, the store is spared them.
-        pinging = asyncio.create_task(self._store_ping.run(stop))
         try:
-            await self._serve(stop)
+            if self.operations is None:
+                await self._serve(stop)
+                return
+            await self.operations.start()
+            # Only /readyz reads the pings: without the port, the store is spared them.
+            pinging = asyncio.create_task(self._store_ping.run(stop))
+            try:
+                await self._serve(stop)
+            finally:
+                pinging.cancel()
+                await asyncio.gather(pinging, return_exceptions=True)
+                await self.operations.stop()
         finally:
-            pinging.cancel()
-            await asyncio.gather(pinging, return_exceptions=True)
-            await self.operations.stop()
+            await self.tracing.shutdown()
 
     def readiness(self) -> Readiness:
         """Whether this instance can take its share of the requests now (`/readyz`)."""
@@ -211,7 +220,13 @@ class CustomerService:
 
     async def _handle(self, record: IncomingRecord) -> None:
         HANDLING.set(record)  # this task's own context: a dead letter names the record
-        request = self._topics.decode(record)
+        with self.tracing.request(record, self._topics.operation(record.topic)) as span:
+            with self.tracing.span("decode"):
+                request = self._topics.decode(record)
+            request = span.decoded(request)
+            await self._dispatch(record, request)
+
+    async def _dispatch(self, record: IncomingRecord, request: Command | Rejection) -> None:
         lane = _lane(request)
         try:
             if lane is None:
@@ -230,7 +245,8 @@ class CustomerService:
                 address.request_key,
                 address.echo,
             )
-            await self._sink.deliver([(address, error_reply(exc), ())])
+            self.tracing.answered(500)
+            await self._publisher.deliver([(address, error_reply(exc), ())])
 
     async def _settle_continuously(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

@@ -85,6 +85,12 @@ class Settings(BaseSettings):
         default="text",
         description="`json`: one JSON object a line, with the request's fields when known.",
     )
+    tracing: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        description="OpenTelemetry spans of each request, exported over OTLP/HTTP (the `otel` "
+        "extra): `auto` when OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT "
+        "is set, `on` always (else http://localhost:4318), `off` never.",
+    )
     http_enabled: bool = Field(
         default=True, description="Serve /healthz, /readyz and /metrics on the operations port."
     )

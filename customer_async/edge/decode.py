@@ -79,6 +79,10 @@ class RequestTopics:
         """The five request topics."""
         return list(self._by_topic)
 
+    def operation(self, topic: str) -> Operation:
+        """The operation of the request topic `topic`."""
+        return self._by_topic[topic]
+
     def default_reply(self, operation: Operation) -> str:
         """The operation's default reply topic."""
         return self._default_reply[operation]
