@@ -5,7 +5,8 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY customer_async ./customer_async
 COPY schemas ./schemas
-RUN pip install --no-cache-dir . && useradd --system --no-create-home customer-async
+# With the `otel` extra: tracing turns on by setting OTEL_EXPORTER_OTLP_ENDPOINT (README).
+RUN pip install --no-cache-dir '.[otel]' && useradd --system --no-create-home customer-async
 
 USER customer-async
 # The operations port: /healthz, /readyz, /metrics (README "Operations").
