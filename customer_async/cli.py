@@ -78,6 +78,7 @@ def serve() -> None:
 async def _serve(settings: Settings) -> None:
     from customer_async.edge.kafka_security import check_kafka_login  # noqa: PLC0415 - heavy
     from customer_async.errors import KafkaAuthenticationFailed  # noqa: PLC0415 - serve only
+    from customer_async.ops.tracing import TracingUnavailable  # noqa: PLC0415 - serve only
     from customer_async.service import serve as run_service  # noqa: PLC0415 - heavy
 
     stop = asyncio.Event()
@@ -98,7 +99,11 @@ async def _serve(settings: Settings) -> None:
     except KafkaAuthenticationFailed as exc:
         logging.getLogger(__name__).error("cannot start: %s", exc)
         raise SystemExit(EXIT_MISCONFIGURED) from None
-    await run_service(settings, stop)
+    try:
+        await run_service(settings, stop)
+    except TracingUnavailable as exc:  # CUSTOMER_ASYNC_TRACING=on without the `otel` extra
+        logging.getLogger(__name__).error("cannot start: %s", exc)
+        raise SystemExit(EXIT_MISCONFIGURED) from None
 
 
 @main.command("settings")

@@ -20,6 +20,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanContext, SpanKind, StatusCode
 
+from customer_async.cli import EXIT_MISCONFIGURED
 from customer_async.customer_ids import created_customer_id
 from customer_async.edge.records import IncomingRecord
 from customer_async.errors import StoreUnavailable
@@ -270,9 +271,10 @@ async def test_configured_tracing_exports_with_its_own_provider() -> None:
     await tracing.shutdown()  # nothing was recorded, so nothing is sent
 
 
-def run_python(code: str) -> subprocess.CompletedProcess[str]:
-    """`code` in a fresh interpreter, with no OpenTelemetry variable of this session."""
+def run_python(code: str, **variables: str) -> subprocess.CompletedProcess[str]:
+    """`code` in a fresh interpreter, with `variables` and no OpenTelemetry variable of ours."""
     environ = {name: value for name, value in os.environ.items() if not name.startswith("OTEL_")}
+    environ.update(variables)
     return subprocess.run(
         [sys.executable, "-c", code],
         cwd=Path(__file__).parents[2],
@@ -304,19 +306,30 @@ def test_with_tracing_off_opentelemetry_is_never_imported() -> None:
     assert handled.returncode == 0, handled.stderr
 
 
-def test_tracing_on_without_the_extra_refuses_to_start() -> None:
-    refused = run_python(
+def test_an_endpoint_without_the_extra_is_served_untraced_with_a_warning() -> None:
+    untraced = run_python(
         "import sys\n"
         "sys.modules['opentelemetry'] = None  # as if the `otel` extra were not installed\n"
-        "from customer_async.ops.tracing import TracingUnavailable, tracing_for, NO_TRACING\n"
+        "from customer_async.ops.tracing import NO_TRACING, tracing_for\n"
         "from customer_async.settings import Settings\n"
         "endpoint = {'OTEL_EXPORTER_OTLP_ENDPOINT': 'http://collector:4318'}\n"
         "assert tracing_for(Settings(tracing='auto'), endpoint) is NO_TRACING\n"
-        "try:\n"
-        "    tracing_for(Settings(tracing='on'), {})\n"
-        "except TracingUnavailable as exc:\n"
-        "    print(exc)\n"
     )
-    assert refused.returncode == 0, refused.stderr
-    assert "customer-async[otel]" in refused.stdout
-    assert "OpenTelemetry is missing" in refused.stderr
+    assert untraced.returncode == 0, untraced.stderr
+    assert "OpenTelemetry is missing" in untraced.stderr
+    assert "customer-async[otel]" in untraced.stderr
+
+
+def test_tracing_on_without_the_extra_refuses_to_serve() -> None:
+    """A configuration error: one line saying what to install, and the misconfiguration exit."""
+    refused = run_python(
+        "import sys\n"
+        "sys.modules['opentelemetry'] = None  # as if the `otel` extra were not installed\n"
+        "from customer_async.cli import main\n"
+        "main(['serve'])\n",
+        CUSTOMER_ASYNC_TRACING="on",
+        CUSTOMER_ASYNC_HTTP_ENABLED="false",
+    )
+    assert refused.returncode == EXIT_MISCONFIGURED, refused.stderr
+    assert "cannot start: CUSTOMER_ASYNC_TRACING=on" in refused.stderr
+    assert "customer-async[otel]" in refused.stderr
