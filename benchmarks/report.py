@@ -160,6 +160,9 @@ class BenchReport:
     targets: list[Target] = field(default_factory=list)
     plot: str | None = None
     """Where the PNG of latency against offered load was written."""
+    cpu_split: dict[str, dict[str, float]] = field(default_factory=dict)
+    """Per phase (ceilings' last run, service closed loop): CPU ms per request by process group
+    (machine_cpu.py)."""
 
     def operation(self, name: str) -> OperationReport | None:
         """The closed-loop report of the operation called `name`."""
@@ -266,6 +269,7 @@ def render(report: BenchReport) -> str:
         *_header(report),
         *_ceilings(report.ceilings, report.ceiling_runs),
         *_closed_loop(report),
+        *_cpu_split(report),
         *_open_loop(report),
         *_scale(report),
         *_memory(report.memory),
@@ -335,6 +339,26 @@ def _closed_loop(report: BenchReport) -> list[str]:
     )
     if commands:
         lines += ["", "Store commands per request, by command (server counters):", *commands]
+    return [*lines, ""]
+
+
+def _cpu_split(report: BenchReport) -> list[str]:
+    """Machine CPU per request by process: what bounds a ratio when the cores are shared."""
+    if not report.cpu_split:
+        return []
+    groups = ("service", "broker", "store", "bench", "other", "machine")
+    lines = [
+        "CPU ms per request, by process (store = FerretDB + PostgreSQL; bench = this driver "
+        "and the echo; machine = all cores busy)",
+        f"  {'phase':<20}" + "".join(f"{g:>9}" for g in groups),
+    ]
+    for phase, split in report.cpu_split.items():
+        lines.append(f"  {phase:<20}" + "".join(f"{split.get(g, 0.0):>9.2f}" for g in groups))
+    cores = report.parameters.cpus
+    lines.append(
+        f"  ({cores} cores: a phase whose machine ms/req is m can reach at most "
+        f"{cores}000/m req/s with everything on this machine)"
+    )
     return [*lines, ""]
 
 

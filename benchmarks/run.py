@@ -30,6 +30,7 @@ from benchmarks.cpu import cpu_seconds
 from benchmarks.driver import Answer, Driver, NoAnswer, Unsent
 from benchmarks.errors import BenchmarkError
 from benchmarks.loopback import require_loopback
+from benchmarks.machine_cpu import CpuSplits
 from benchmarks.memory import CURRENT, PEAK, idle_clients_peak_kib, resident_kib
 from benchmarks.open_loop import LoadPlan, OpenLoopReport, measure_open_loop
 from benchmarks.phase import Call, run_phase
@@ -139,6 +140,7 @@ async def run_benchmark(config: BenchConfig, progress: Progress | None = None) -
     # Each ceiling run writes into a fresh database, so both find among as many customers.
     store_databases = [f"{config.prefix}_store", f"{config.prefix}_store_again"]
     ceiling_runs: list[Ceilings] = []
+    splits = CpuSplits()
     with TemporaryDirectory(prefix="customer-async-bench-") as scratch:
         logs = Path(scratch)
         try:
@@ -171,6 +173,7 @@ async def run_benchmark(config: BenchConfig, progress: Progress | None = None) -
                                     baseline_kib=baseline_kib,
                                     deadline=deadline,
                                     progress=tell,
+                                    splits=splits,
                                 )
                             )
                             return ceiling_runs[-1]
@@ -188,6 +191,7 @@ async def run_benchmark(config: BenchConfig, progress: Progress | None = None) -
                             log=logs / "service.log",
                             deadline=deadline,
                             progress=tell,
+                            splits=splits,
                         )
                         unmatched = echo.driver.unmatched + service.unmatched
                 finally:
@@ -228,6 +232,7 @@ async def run_benchmark(config: BenchConfig, progress: Progress | None = None) -
         wall_seconds=time.perf_counter() - started,
         unmatched_replies=unmatched,
         ceiling_runs=ceiling_runs,
+        cpu_split=splits.phases,
     )
     return dataclasses.replace(report, targets=issue_targets(report))
 
@@ -241,6 +246,7 @@ async def _measure_ceilings(
     baseline_kib: int,
     deadline: float,
     progress: Progress,
+    splits: CpuSplits,
 ) -> Ceilings:
     """One run of the store ceilings (in `database`) and of the Kafka echo."""
     count = config.requests
@@ -254,9 +260,10 @@ async def _measure_ceilings(
             window=config.window,
             deadline=deadline,
             on_done=done,
+            splits=splits,
         )
     progress.note(f"Kafka echo ceiling: {count} round trips")
-    with progress.bar("Kafka echo", count) as done:
+    with progress.bar("Kafka echo", count) as done, splits.phase("Kafka echo", count):
         echo_measurement, _ = await run_phase(
             "Kafka echo", echo_calls(echo.request_topic, count), echo.driver, deadline, done
         )
@@ -309,6 +316,7 @@ async def _measure_service(
     log: Path,
     deadline: float,
     progress: Progress,
+    splits: CpuSplits,
 ) -> _ServiceFindings:
     """The service as a child process: closed loop, the ceilings again, open loop, then scale.
 
@@ -318,6 +326,7 @@ async def _measure_service(
     """
     progress.note("service: starting `python -m customer_async serve`")
     child = await start_child("customer_async", ["serve"], log, env=_service_environment(settings))
+    splits.service_pid = child.pid
     try:
         driver = Driver(
             config.kafka_bootstrap_servers,
@@ -335,6 +344,7 @@ async def _measure_service(
                 service_pid=child.pid,
                 deadline=deadline,
                 progress=progress,
+                splits=splits,
             )
             creates = await phase.run("create", workload.creates(config.requests))
             ids = [i for i in map(created_id, creates) if i is not None]
@@ -443,7 +453,9 @@ class _ServicePhases:
         service_pid: int,
         deadline: float,
         progress: Progress,
+        splits: CpuSplits,
     ) -> None:
+        self._splits = splits
         self._driver = driver
         self._counter = counter
         self._service_pid = service_pid
@@ -469,7 +481,10 @@ class _ServicePhases:
         # Totals at rest before and after: the service journals and settles after replying.
         before = await self._counter.settled()
         cpu_before = cpu_seconds(self._service_pid)
-        with self._progress.bar(f"service {name}", len(calls)) as done:
+        with (
+            self._progress.bar(f"service {name}", len(calls)) as done,
+            self._splits.phase(name, len(calls)),
+        ):
             measurement, answers = await run_phase(name, calls, self._driver, self._deadline, done)
         after = await self._counter.settled()
         cpu_after = cpu_seconds(self._service_pid)

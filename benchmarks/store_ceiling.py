@@ -22,6 +22,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import PyMongoError
 
 from benchmarks.driver import Done, ignore
+from benchmarks.machine_cpu import CpuSplits
 from benchmarks.payloads import customer_merge_patch
 from benchmarks.stats import MISSING, Measurement, Outcome, summarise
 from benchmarks.stored_customers import CUSTOMER_COLLECTION, StoredCustomers
@@ -68,6 +69,7 @@ async def measure_store(
     window: int,
     deadline: float,
     on_done: Done = ignore,
+    splits: CpuSplits | None = None,
 ) -> StoreCeilings:
     """`count` inserts, then `count` finds and `count` updates of what was inserted, in
     `database`, whose collection `create_collections` made (a one-off cost, not a rate)."""
@@ -86,9 +88,13 @@ async def measure_store(
                 await asyncio.gather(*(_timed(limit, deadline, operation(i), on_done) for i in ids))
             )
 
-        inserts = await timed_all(lambda i: _insert(customers, documents, i))
-        finds = await timed_all(lambda i: _find(customers, i))
-        updates = await timed_all(lambda i: _update(customers, i))
+        cpu = splits or CpuSplits()
+        with cpu.phase("store insert_one", count):
+            inserts = await timed_all(lambda i: _insert(customers, documents, i))
+        with cpu.phase("store find_one", count):
+            finds = await timed_all(lambda i: _find(customers, i))
+        with cpu.phase("store update_one", count):
+            updates = await timed_all(lambda i: _update(customers, i))
         return StoreCeilings(
             summarise("store insert_one", inserts),
             summarise("store find_one", finds),

@@ -148,6 +148,7 @@ def test_a_quick_run_reports_every_target_and_ratio(quick_run: tuple[str, Path])
         f"Ceilings (best of {CEILING_RUNS})",
         "store update_one",
         "Store commands per request, by command",
+        "CPU ms per request, by process",
         "Open loop:",
         "Scale:",
         "Targets (issue 7, this run)",
@@ -157,6 +158,12 @@ def test_a_quick_run_reports_every_target_and_ratio(quick_run: tuple[str, Path])
     for target in targets:
         line = next(line for line in stdout.splitlines() if target["name"] in line)
         assert ("pass" if target["passed"] else "MISS") in line
+    split = document["cpu_split"]
+    for phase in ("store insert_one", "Kafka echo", "create", "retrieve", "delete"):
+        assert split[phase]["machine"] > 0, phase  # every phase made the machine work
+    assert split["retrieve"]["service"] > 0
+    assert split["Kafka echo"]["broker"] > 0
+    assert split["store find_one"]["store"] > 0
 
 
 def test_a_quick_run_writes_the_plot_beside_the_json(quick_run: tuple[str, Path]) -> None:
