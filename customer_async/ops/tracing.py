@@ -100,9 +100,12 @@ def tracing_wanted(settings: Settings, environ: Mapping[str, str] | None = None)
     return any(environ.get(name, "").strip() for name in OTLP_ENDPOINTS)
 
 
-def tracing_for(settings: Settings, environ: Mapping[str, str] | None = None) -> Tracing:
-    """The service's tracing: OpenTelemetry exporting over OTLP/HTTP if wanted, else none."""
-    if not tracing_wanted(settings, environ):
+def tracing_for(settings: Settings) -> Tracing:
+    """The service's tracing: OpenTelemetry exporting over OTLP/HTTP if wanted, else none.
+
+    Whether, and where to, both come from the process environment (the exporter reads it too).
+    """
+    if not tracing_wanted(settings):
         return NO_TRACING
     try:
         # Imported only here: with tracing off, OpenTelemetry is never loaded.

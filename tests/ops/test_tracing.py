@@ -259,14 +259,18 @@ async def test_with_tracing_off_the_reply_keeps_the_trace_headers_of_today() -> 
 def test_tracing_is_on_when_an_otlp_endpoint_or_the_setting_says_so(
     setting: str, environ: dict[str, str], wanted: bool
 ) -> None:
-    settings = Settings(tracing=setting)  # type: ignore[arg-type]
-    assert tracing_wanted(settings, environ) is wanted
-    assert (tracing_for(settings, environ) is NO_TRACING) is not wanted
+    assert tracing_wanted(Settings(tracing=setting), environ) is wanted  # type: ignore[arg-type]
 
 
-async def test_configured_tracing_exports_with_its_own_provider() -> None:
-    environ = {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9"}
-    tracing = tracing_for(Settings(), environ)
+def test_unconfigured_tracing_is_the_one_that_traces_nothing() -> None:
+    for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
+        os.environ.pop(name, None)
+    assert tracing_for(Settings()) is NO_TRACING
+
+
+async def test_an_otlp_endpoint_in_the_environment_turns_exporting_tracing_on() -> None:
+    os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://127.0.0.1:9"
+    tracing = tracing_for(Settings())
     assert isinstance(tracing, OpenTelemetryTracing)
     await tracing.shutdown()  # nothing was recorded, so nothing is sent
 
@@ -312,8 +316,8 @@ def test_an_endpoint_without_the_extra_is_served_untraced_with_a_warning() -> No
         "sys.modules['opentelemetry'] = None  # as if the `otel` extra were not installed\n"
         "from customer_async.ops.tracing import NO_TRACING, tracing_for\n"
         "from customer_async.settings import Settings\n"
-        "endpoint = {'OTEL_EXPORTER_OTLP_ENDPOINT': 'http://collector:4318'}\n"
-        "assert tracing_for(Settings(tracing='auto'), endpoint) is NO_TRACING\n"
+        "assert tracing_for(Settings(tracing='auto')) is NO_TRACING\n",
+        OTEL_EXPORTER_OTLP_ENDPOINT="http://collector:4318",
     )
     assert untraced.returncode == 0, untraced.stderr
     assert "OpenTelemetry is missing" in untraced.stderr
