@@ -74,6 +74,13 @@ class Settings(BaseSettings):
         description="Connections to the store at most; requests beyond wait for one (FerretDB "
         "serves each with a PostgreSQL connection of a bounded pool).",
     )
+    max_concurrent_lists: int = Field(
+        default=4,
+        gt=0,
+        description="List queries sent to the store at once by one instance; more wait their "
+        "turn in the service. A list scans its matches (FerretDB reads each whole), so many at "
+        "once only make each slower, past the store timeout.",
+    )
     shutdown_grace_seconds: float = Field(default=30.0, ge=0)
     log_level: str = "INFO"
     log_repeat_window_seconds: float = Field(

@@ -174,8 +174,11 @@ class CustomerStore:
         database: str,
         retry_seconds: float,
         metrics: Metrics = NO_METRICS,
+        *,
+        concurrent_lists: int = 4,
     ):
         self._client = client
+        self._lists = asyncio.Semaphore(concurrent_lists)
         self._customers: AsyncCollection[Stored] = client[database]["customer"]
         self._leases: AsyncCollection[Stored] = client[database]["customer_lease"]
         self._retry_seconds = retry_seconds
@@ -195,7 +198,13 @@ class CustomerStore:
             tz_aware=True,
             **settings.mongodb_client_options(),
         )
-        return cls(client, settings.mongodb_database, settings.store_retry_seconds, metrics)
+        return cls(
+            client,
+            settings.mongodb_database,
+            settings.store_retry_seconds,
+            metrics,
+            concurrent_lists=settings.max_concurrent_lists,
+        )
 
     @property
     def retry_seconds(self) -> float:
@@ -307,7 +316,8 @@ class CustomerStore:
             total = await self._customers.count_documents(live)
             return Page(items, total)
 
-        return await self._retrying("find", run)
+        async with self._lists:  # a bulkhead: a burst of scans queues here, not in the store
+            return await self._retrying("find", run)
 
     async def insert(self, record: CustomerRecord, shadow: Document) -> bool:
         """Stores a new customer; False when its id is taken (the create was applied before).

@@ -201,6 +201,8 @@ class _Link:
         self.store = store
         self.pending: dict[int, Rule] = {}
         """Requests whose reply a rule acts on (DROP_AFTER, or PASS with an outage): by id."""
+        self.awaiting: dict[int, str] = {}
+        """Commands sent to the store and not answered yet: their names by request id."""
 
     def drop(self) -> None:
         for writer in (self.client, self.store):
@@ -224,6 +226,9 @@ class StoreFaults:
         """Every OP_MSG command relayed or dropped, in arrival order (cleared by `forget`)."""
         self.outages = 0
         self.framing_errors: list[str] = []
+        self._in_flight: dict[str, int] = {}
+        self.most_in_flight: dict[str, int] = {}
+        """The most commands of each name the store was working on at once (all connections)."""
 
     @property
     def port(self) -> int:
@@ -348,9 +353,11 @@ class StoreFaults:
                         if rule.outage:
                             self.black_hole(rule.outage)
                         return
+                    (request_id,) = struct.unpack_from("<i", message, 4)
                     if rule is not None and (rule.fault is Fault.DROP_AFTER or rule.outage):
-                        (request_id,) = struct.unpack_from("<i", message, 4)
                         link.pending[request_id] = rule
+                    if command is not None:
+                        self._sent(link, request_id, command.name)
                     link.store.write(message)
                     await link.store.drain()
             except FramingError as exc:
@@ -364,6 +371,7 @@ class StoreFaults:
                 while True:
                     message = await read_message(reader)
                     (response_to,) = struct.unpack_from("<i", message, 8)
+                    self._answered(link, response_to)
                     rule = link.pending.pop(response_to, None)
                     if rule is not None and rule.fault is Fault.DROP_AFTER:
                         link.drop()
@@ -379,7 +387,20 @@ class StoreFaults:
             finally:
                 self._close(link)
 
+    def _sent(self, link: _Link, request_id: int, name: str) -> None:
+        link.awaiting[request_id] = name
+        self._in_flight[name] = self._in_flight.get(name, 0) + 1
+        self.most_in_flight[name] = max(self.most_in_flight.get(name, 0), self._in_flight[name])
+
+    def _answered(self, link: _Link, request_id: int) -> None:
+        name = link.awaiting.pop(request_id, None)
+        if name is not None:
+            self._in_flight[name] -= 1
+
     def _close(self, link: _Link) -> None:
+        for name in link.awaiting.values():
+            self._in_flight[name] -= 1
+        link.awaiting.clear()
         if link in self._links:
             self._links.discard(link)
             link.drop()
