@@ -1,0 +1,112 @@
+"""What one chaos run does: its size, its pace, and the faults in the order they are injected."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class FaultKind(StrEnum):
+    """The faults the run can inject; the value is how the report names it."""
+
+    KILL_RESTART = "SIGKILL + restart"
+    KILL_TAKEOVER = "SIGKILL, no restart"
+    BROKER_RESTART = "broker restart"
+    STORE_FREEZE = "store frozen (SIGSTOP)"
+    STORE_KILL = "store SIGKILL + restart"
+    CRASH_AFTER_WRITE = "crash between write and publish"
+    SIGTERM = "SIGTERM under load"
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedFault:
+    """One fault, injected once `at_progress` of the customers are done (the last tenth start
+    only after the last fault, so keep `at_progress` below 0.9 minus what is in flight)."""
+
+    kind: FaultKind
+    at_progress: float
+    instance: str = "a"
+    """The instance it hits (instance faults only)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """Everything that shapes a run; `full` and `small` build the two standard ones."""
+
+    customers: int
+    faults: tuple[PlannedFault, ...]
+    seed: int = 629
+    timeout: float = 1500.0
+    """Seconds for the whole run, stack start-up and teardown included."""
+    in_flight: int = 64
+    delete_share: float = 0.3
+    resend_after: float = 10.0
+    """An unanswered request is sent again (same correlation id) after this many seconds."""
+    malformed_every: int = 10
+    """One malformed record for every this many customers."""
+    freeze_seconds: float = 20.0
+    small: bool = False
+    kill_restart_target: float = 5.0
+    takeover_target: float = 15.0
+
+    @property
+    def held_back_from(self) -> int:
+        """Customers from this index on start only once every fault has run, so the last fault
+        still meets load."""
+        return max(1, int(self.customers * 0.9))
+
+
+@dataclass(frozen=True, slots=True)
+class Size:
+    """A standard run's default size and time budget."""
+
+    customers: int
+    timeout: float
+
+
+FULL = Size(customers=1_000, timeout=1500.0)
+SMALL = Size(customers=150, timeout=240.0)
+
+
+def full(
+    customers: int = FULL.customers, *, seed: int = 629, timeout: float = FULL.timeout
+) -> Scenario:
+    """Three SIGKILL+restarts, a SIGKILL without restart, a broker restart, the store frozen and
+    killed, a crash between write and publish and a SIGTERM, spread over the workload."""
+    plan = [
+        (FaultKind.KILL_RESTART, "a"),
+        (FaultKind.BROKER_RESTART, ""),
+        (FaultKind.KILL_RESTART, "b"),
+        (FaultKind.STORE_FREEZE, ""),
+        (FaultKind.KILL_TAKEOVER, "a"),
+        (FaultKind.SIGTERM, "b"),
+        (FaultKind.CRASH_AFTER_WRITE, "a"),
+        (FaultKind.STORE_KILL, ""),
+        (FaultKind.KILL_RESTART, "b"),
+    ]
+    step = 0.8 / (len(plan) - 1)
+    faults = tuple(
+        PlannedFault(kind, round(0.05 + i * step, 3), instance or "a")
+        for i, (kind, instance) in enumerate(plan)
+    )
+    return Scenario(customers=customers, faults=faults, seed=seed, timeout=timeout)
+
+
+def small(
+    customers: int = SMALL.customers, *, seed: int = 629, timeout: float = SMALL.timeout
+) -> Scenario:
+    """For the test suite: one SIGKILL+restart, one broker restart, one store outage (10 s)."""
+    faults = (
+        PlannedFault(FaultKind.KILL_RESTART, 0.15, "a"),
+        PlannedFault(FaultKind.BROKER_RESTART, 0.45),
+        PlannedFault(FaultKind.STORE_FREEZE, 0.7),
+    )
+    return Scenario(
+        customers=customers,
+        faults=faults,
+        seed=seed,
+        timeout=timeout,
+        malformed_every=6,
+        freeze_seconds=10.0,
+        small=True,
+    )

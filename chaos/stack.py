@@ -1,0 +1,128 @@
+"""The run's private stack: `scripts/stack` on free loopback ports with its data in the run's
+directory, so its broker and store can be stopped, frozen and killed without touching anyone's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def process_alive(pid: int) -> bool:
+    """Whether `pid` is a live process (a zombie waiting to be reaped is not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+class StackFailed(RuntimeError):
+    """`scripts/stack` ended with an error (its output's tail is the message)."""
+
+
+class PrivateStack:
+    """Kafka, FerretDB and PostgreSQL of this run only."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.kafka_port = free_port()
+        self.mongodb_port = free_port()
+        self._env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("CUSTOMER_ASYNC_STACK_")},
+            "CUSTOMER_ASYNC_STACK_DIR": str(directory),
+            "CUSTOMER_ASYNC_STACK_KAFKA_PORT": str(self.kafka_port),
+            "CUSTOMER_ASYNC_STACK_CONTROLLER_PORT": str(free_port()),
+            "CUSTOMER_ASYNC_STACK_MONGODB_PORT": str(self.mongodb_port),
+            "CUSTOMER_ASYNC_STACK_POSTGRESQL_PORT": str(free_port()),
+        }
+
+    @property
+    def kafka_bootstrap_servers(self) -> str:
+        return f"127.0.0.1:{self.kafka_port}"
+
+    @property
+    def mongodb_uri(self) -> str:
+        return f"mongodb://127.0.0.1:{self.mongodb_port}"
+
+    async def _stack(self, command: str) -> None:
+        process = await asyncio.create_subprocess_exec(
+            str(REPO / "scripts" / "stack"),
+            command,
+            env=self._env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        output, _ = await process.communicate()
+        if process.returncode != 0:
+            text = output.decode(errors="replace")[-2000:]
+            raise StackFailed(f"scripts/stack {command} failed ({process.returncode}):\n{text}")
+
+    async def up(self) -> None:
+        """Start whatever is not running and wait until all three serve (idempotent)."""
+        await self._stack("up")
+
+    async def remove(self) -> None:
+        """Stop everything this stack started and remove its data (a frozen store is thawed
+        first, so that it can stop)."""
+        self.thaw_store()
+        try:
+            await self._stack("down")
+        finally:
+            with contextlib.suppress(StackFailed):
+                await self._stack("clean")
+
+    def pid(self, server: str) -> int | None:
+        """The pid `up` recorded for `server` (kafka, ferretdb, postgresql), if any."""
+        pid_file = self.directory / f"{server}.pid"
+        try:
+            return int(pid_file.read_text().strip())
+        except (OSError, ValueError):
+            return None
+
+    def _signal(self, server: str, sig: signal.Signals) -> int:
+        pid = self.pid(server)
+        if pid is None or not process_alive(pid):
+            raise StackFailed(f"the private {server} is not running")
+        os.kill(pid, sig)
+        return pid
+
+    async def _until_gone(self, server: str, pid: int, seconds: float = 60.0) -> None:
+        for _ in range(int(seconds * 10)):
+            if not process_alive(pid):
+                return
+            await asyncio.sleep(0.1)
+        raise StackFailed(f"the private {server} (pid {pid}) did not end in {seconds:.0f} s")
+
+    async def stop_kafka(self) -> None:
+        """SIGTERM to the broker, and wait until it is gone."""
+        await self._until_gone("kafka", self._signal("kafka", signal.SIGTERM))
+
+    def freeze_store(self) -> None:
+        """SIGSTOP FerretDB: connections stay open and nothing answers."""
+        self._signal("ferretdb", signal.SIGSTOP)
+
+    def thaw_store(self) -> None:
+        """SIGCONT FerretDB (harmless when it is not frozen or not running)."""
+        pid = self.pid("ferretdb")
+        if pid is not None and process_alive(pid):
+            os.kill(pid, signal.SIGCONT)
+
+    async def kill_store(self) -> None:
+        """SIGKILL FerretDB, and wait until it is gone."""
+        await self._until_gone("ferretdb", self._signal("ferretdb", signal.SIGKILL))
