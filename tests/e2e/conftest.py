@@ -1,4 +1,9 @@
-"""End-to-end fixtures: the service running on the real broker and store, and a client."""
+"""End-to-end fixtures: the service running on the real broker and store, and its clients.
+
+`customer_client` is the project's own `CustomerClient`, for tests that use the service the way a
+caller would; `client` is the raw-record test client, for what that client never sends (malformed
+records, missing or repeated headers, a chosen Reply-Channel or key, resends, Spring headers).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from customer_async.client import CustomerClient
 from customer_async.service import CustomerService
 from customer_async.settings import Settings
 from tests.support.client import ServiceClient
@@ -55,6 +61,21 @@ async def client(settings: Settings, service: CustomerService) -> AsyncIterator[
         yield client
     finally:
         await client.stop()
+
+
+@pytest.fixture
+async def customer_client(
+    settings: Settings, client: ServiceClient
+) -> AsyncIterator[CustomerClient]:
+    """A started `CustomerClient` of the running service, on a reply topic of its own (under the
+    test's topic prefix).
+
+    `client` watches: before the end every reply and event on the topics is read by it, and so
+    checked against the schemas `asyncapi.yaml` declares, as every raw-record test's are.
+    """
+    async with CustomerClient.from_settings(settings, timeout=60) as started:
+        yield started
+        await client.read_up_to_now([started.reply_topic, settings.notification_topic])
 
 
 @pytest.fixture

@@ -7,10 +7,11 @@ import json
 import re
 import uuid
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from customer_async import schemas
@@ -58,6 +59,7 @@ class ServiceClient:
         self._pattern = rf"^{prefix}\..*(commandReply|notificationEvent)$"
         self._by_correlation: dict[str, list[Received]] = defaultdict(list)
         self.events: list[Received] = []
+        self._read_to: dict[TopicPartition, int] = {}
         self._arrived = asyncio.Condition()
         self._reader: asyncio.Task[None] | None = None
         self.contract_violations: list[str] = []
@@ -115,6 +117,7 @@ class ServiceClient:
                     self._by_correlation[received.headers.get("X-Correlation-Id", "")].append(
                         received
                     )
+                self._read_to[TopicPartition(record.topic, record.partition)] = record.offset + 1
                 self._arrived.notify_all()
 
     async def create_topic(self, name: str) -> None:
@@ -171,6 +174,19 @@ class ServiceClient:
         """The first reply carrying `correlation_id`."""
         await self.wait_for(lambda: bool(self._by_correlation.get(correlation_id)), timeout)
         return self._by_correlation[correlation_id][0]
+
+    async def read_up_to_now(self, topics: Collection[str], timeout: float = REPLY_TIMEOUT) -> None:
+        """Returns once every record already on `topics` has been read, and so checked against
+        the contract; lets this client watch the records another client of the test receives."""
+        async with asyncio.timeout(timeout):
+            # A topic created after `start` joins the pattern subscription at a metadata refresh.
+            while not set(topics) <= {tp.topic for tp in self._consumer.assignment()}:  # noqa: ASYNC110 - aiokafka has no event for it
+                await asyncio.sleep(0.05)
+        partitions = [tp for tp in self._consumer.assignment() if tp.topic in topics]
+        ends: dict[TopicPartition, int] = await self._consumer.end_offsets(partitions)
+        await self.wait_for(
+            lambda: all(self._read_to.get(tp, 0) >= end for tp, end in ends.items()), timeout
+        )
 
     def replies(self, correlation_id: str) -> list[Received]:
         return list(self._by_correlation.get(correlation_id, []))
