@@ -7,13 +7,18 @@ then nothing is stored and no event is sent.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
 
-from customer_async.types import Operation
-from tests.support.client import ServiceClient
-from tests.support.events import await_earlier_events, caused_by
+from customer_async.client import (
+    JSON_PATCH,
+    MERGE_PATCH,
+    BadRequest,
+    CustomerClient,
+)
+from tests.support.events import events_before_marker, next_events
 from tests.support.examples import create_request
 
 pytestmark = pytest.mark.e2e
@@ -36,64 +41,69 @@ TYPED_CHARACTERISTICS: list[dict[str, Any]] = [
 
 
 async def test_each_typed_characteristic_round_trips_through_create_retrieve_and_event(
-    client: ServiceClient,
+    customer_client: CustomerClient,
 ) -> None:
-    reply = await client.call(
-        Operation.CREATE, create_request(characteristic=TYPED_CHARACTERISTICS)
-    )
-    assert reply.status == 201, reply.body
-    assert reply.body["characteristic"] == TYPED_CHARACTERISTICS
-    retrieved = await client.call(Operation.RETRIEVE, parameters={"id": reply.body["id"]})
-    assert retrieved.status == 200
-    assert retrieved.body == reply.body
-    (created,) = await client.events_for(reply.headers["X-Correlation-Id"], 1)
-    assert created.body["event"]["customer"]["characteristic"] == TYPED_CHARACTERISTICS
+    async with customer_client.events() as stream:
+        created = await customer_client.create(create_request(characteristic=TYPED_CHARACTERISTICS))
+        [event] = await next_events(stream, 1)
+    assert created["characteristic"] == TYPED_CHARACTERISTICS
+    assert await customer_client.retrieve(created["id"]) == created
+    assert (event.event_type, event.customer_id) == ("CustomerCreateEvent", created["id"])
+    assert event.customer["characteristic"] == TYPED_CHARACTERISTICS
 
 
 async def test_create_with_a_wrong_typed_value_is_400_naming_its_path(
-    client: ServiceClient,
+    customer_client: CustomerClient,
 ) -> None:
     characteristic = [
         {"@type": "StringCharacteristic", "name": "segment", "value": "gold"},
         {"@type": "IntegerArrayCharacteristic", "name": "years", "value": [1998, "2018"]},
     ]
-    reply = await client.call(Operation.CREATE, create_request(characteristic=characteristic))
-    assert reply.status == 400
-    assert reply.body["code"] == "SCHEMA_VIOLATION"
-    assert reply.body["message"] == "$.characteristic[1].value[1]: '2018' is not of type 'integer'"
-    assert caused_by(client, reply.headers["X-Correlation-Id"]) == []
-    listed = await client.call(Operation.LIST, parameters={})
-    assert listed.body == []
+    async with customer_client.events() as stream:
+        with pytest.raises(BadRequest) as raised:
+            await customer_client.create(create_request(characteristic=characteristic))
+        assert raised.value.status == 400
+        assert raised.value.code == "SCHEMA_VIOLATION"
+        assert raised.value.message == (
+            "$.characteristic[1].value[1]: '2018' is not of type 'integer'"
+        )
+        assert (await customer_client.list()).items == []
+        # Nothing before the event of a create sent after the refused one.
+        marker = f"marker-{uuid.uuid4()}"
+        await customer_client.create(create_request(), correlation_id=marker)
+        [first] = await next_events(stream, 1)
+    assert first.correlation_id == marker
 
 
 async def test_patch_setting_a_wrong_typed_value_is_400_and_changes_nothing(
-    client: ServiceClient,
+    customer_client: CustomerClient,
 ) -> None:
     characteristic = [{"@type": "BooleanCharacteristic", "name": "vip", "value": True}]
-    created = await client.call(Operation.CREATE, create_request(characteristic=characteristic))
-    assert created.status == 201, created.body
-    target = {"id": created.body["id"]}
+    created = await customer_client.create(create_request(characteristic=characteristic))
+    customer_id = created["id"]
 
-    merge = await client.call(
-        Operation.PATCH,
-        {"characteristic": [{"@type": "BooleanCharacteristic", "name": "vip", "value": "yes"}]},
-        parameters=target,
-        content_type="application/merge-patch+json",
-    )
-    assert merge.status == 400
-    assert merge.body["message"] == "$.characteristic[0].value: 'yes' is not of type 'boolean'"
+    async with customer_client.events(customer_id=customer_id) as stream:
+        with pytest.raises(BadRequest) as merge:
+            await customer_client.patch(
+                customer_id,
+                {
+                    "characteristic": [
+                        {"@type": "BooleanCharacteristic", "name": "vip", "value": "yes"}
+                    ]
+                },
+                content_type=MERGE_PATCH,
+            )
+        assert merge.value.status == 400
+        assert merge.value.message == "$.characteristic[0].value: 'yes' is not of type 'boolean'"
 
-    json_patch = await client.call(
-        Operation.PATCH,
-        [{"op": "replace", "path": "/characteristic/0/value", "value": 1}],
-        parameters=target,
-        content_type="application/json-patch+json",
-    )
-    assert json_patch.status == 400
-    assert json_patch.body["message"] == "$.characteristic[0].value: 1 is not of type 'boolean'"
+        with pytest.raises(BadRequest) as json_patch:
+            await customer_client.patch(
+                customer_id,
+                [{"op": "replace", "path": "/characteristic/0/value", "value": 1}],
+                content_type=JSON_PATCH,
+            )
+        assert json_patch.value.status == 400
+        assert json_patch.value.message == "$.characteristic[0].value: 1 is not of type 'boolean'"
 
-    retrieved = await client.call(Operation.RETRIEVE, parameters=target)
-    assert retrieved.body == created.body
-    await await_earlier_events(client, created.body["id"])
-    for refused in (merge, json_patch):
-        assert caused_by(client, refused.headers["X-Correlation-Id"]) == []
+        assert await customer_client.retrieve(customer_id) == created
+        assert await events_before_marker(customer_client, stream, customer_id) == []
