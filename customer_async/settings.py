@@ -68,6 +68,12 @@ class Settings(BaseSettings):
         default=30.0, ge=0, description="How long store outages are retried before a 503."
     )
     store_timeout_ms: int = Field(default=5000, gt=0)
+    store_list_timeout_ms: int = Field(
+        default=60_000,
+        gt=0,
+        description="How long one list query (page and count) may run in the store: a list "
+        "scans its matches, which on a large store takes longer than a lookup. Past it: 503.",
+    )
     mongodb_max_pool_size: int = Field(
         default=32,
         gt=0,

@@ -27,12 +27,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+import pymongo
 from pymongo import ASCENDING, AsyncMongoClient, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import (
     BulkWriteError,
     ConnectionFailure,
     DuplicateKeyError,
+    ExecutionTimeout,
     NetworkTimeout,
     OperationFailure,
     PyMongoError,
@@ -176,9 +178,11 @@ class CustomerStore:
         metrics: Metrics = NO_METRICS,
         *,
         concurrent_lists: int = 4,
+        list_timeout_seconds: float = 60.0,
     ):
         self._client = client
         self._lists = asyncio.Semaphore(concurrent_lists)
+        self._list_timeout = list_timeout_seconds
         self._customers: AsyncCollection[Stored] = client[database]["customer"]
         self._leases: AsyncCollection[Stored] = client[database]["customer_lease"]
         self._retry_seconds = retry_seconds
@@ -204,6 +208,7 @@ class CustomerStore:
             settings.store_retry_seconds,
             metrics,
             concurrent_lists=settings.max_concurrent_lists,
+            list_timeout_seconds=settings.store_list_timeout_ms / 1000,
         )
 
     @property
@@ -299,6 +304,21 @@ class CustomerStore:
         live = {**_flat(query), **_NOT_DELETED}
 
         async def run() -> Page:
+            # Its own deadline (sent to the server as maxTimeMS too), not the socket timeout;
+            # once passed, the list is not run again: that would only load the store more.
+            started = time.monotonic()
+            with pymongo.timeout(self._list_timeout):
+                try:
+                    return await scan()
+                except (NetworkTimeout, ExecutionTimeout) as exc:
+                    if time.monotonic() - started < self._list_timeout:
+                        raise  # the connection timed out: retried like any outage
+                    raise StoreUnavailable(
+                        f"the store did not finish the list within {self._list_timeout:g} s",
+                        retry_after=max(1, round(self._retry_seconds)),
+                    ) from exc
+
+        async def scan() -> Page:
             cursor = self._customers.find(
                 live,
                 projection=projection or _BOOKKEEPING,

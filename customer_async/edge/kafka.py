@@ -35,6 +35,7 @@ from customer_async.settings import Settings
 from customer_async.types import Event, Reply, ReplyAddress
 
 log = logging.getLogger(__name__)
+_FETCH_HEADROOM_BYTES = 64 * 1024
 
 _MAX_BACKOFF = 5.0
 _POSITION_TIMEOUT = 1.0
@@ -202,9 +203,11 @@ class RequestConsumer:
             client_id=f"{settings.group_id}-consumer",
             enable_auto_commit=False,
             auto_offset_reset="earliest",
-            max_partition_fetch_bytes=max(settings.max_request_bytes * 2, 1_048_576),
-            # Records are handled as they arrive; prefetching more than a few MiB only holds memory.
-            fetch_max_bytes=max(settings.max_request_bytes * 4, 4 * 1_048_576),
+            # Room for one largest request (and its headers) per fetch, no more: records are
+            # handled as they arrive, and prefetched bytes are only memory held (the broker
+            # returns a first batch larger than these limits whole, so nothing gets stuck).
+            max_partition_fetch_bytes=settings.max_request_bytes + _FETCH_HEADROOM_BYTES,
+            fetch_max_bytes=settings.max_request_bytes + _FETCH_HEADROOM_BYTES,
             **kafka_client_options(settings),
         )
         self._outage = OutageLog("kafka consumer", log)

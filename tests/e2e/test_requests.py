@@ -96,10 +96,14 @@ async def test_too_large_value_is_413(start_service: StartService, settings: Set
     try:
         big = create_request(description="x" * 4096)
         reply = await client.call(Operation.CREATE, big)
+        # Far larger than the consumer's fetch size (the request limit plus some headroom):
+        # the broker hands it over whole, so it is answered and nothing after it is stuck.
+        huge = await client.call(Operation.CREATE, create_request(description="x" * 300_000))
         small = await client.call(Operation.CREATE, create_request())
     finally:
         await client.stop()
     assert reply.status == 413
+    assert huge.status == 413
     assert small.status == 201
 
 

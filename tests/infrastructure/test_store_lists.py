@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from pymongo import AsyncMongoClient
 
+from customer_async.errors import StoreUnavailable
 from customer_async.store import CustomerStore
 from tests.support.servers import Servers
 from tests.support.store_faults import StoreFaults
@@ -57,4 +58,25 @@ async def test_a_burst_of_lists_reaches_the_store_a_few_at_a_time(
         # The same burst without the bulkhead does reach the store all at once.
         assert await _burst_of_lists(proxy, unique_name, concurrent_lists=LISTS) > 2
     finally:
+        await mongo.drop_database(unique_name)
+
+
+async def test_a_list_past_its_deadline_is_a_503_and_is_not_run_again(
+    proxy: StoreFaults, mongo: AsyncMongoClient[dict[str, Any]], unique_name: str
+) -> None:
+    customers = mongo[unique_name]["customer"]
+    await customers.insert_many(
+        [{"_id": f"c{n}", "id": f"c{n}", "name": "club", "_deletedAt": None} for n in range(500)]
+    )
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(proxy.uri)
+    try:
+        store = CustomerStore(client, unique_name, 30.0, list_timeout_seconds=0.002)
+        proxy.forget()
+        with pytest.raises(StoreUnavailable, match="did not finish the list") as raised:
+            await store.find({"name": "club"}, [("name", 1)], 0, 10)
+        assert raised.value.status == 503
+        # Given up at once, although the retry budget (30 s) would allow retrying an outage.
+        assert sum(command.name == "find" for command in proxy.seen) <= 1
+    finally:
+        await client.close()
         await mongo.drop_database(unique_name)
