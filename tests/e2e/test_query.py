@@ -11,20 +11,23 @@ each filter's expected result is read off the table below.
 | alpha | Closed    | —        | —                               | —                       | 500   |
 
 Related party (`relatedParty.partyOrPartyRole.id`): Alpha 2777, Beta 2778, the others none.
+
+Through `CustomerClient.list` and `pages`, as a caller queries; `call` sends the parameters the
+typed calls cannot carry (a JSON array `fields`, `pageLimit`, values that are objects or null),
+which is exactly what the refusals are about.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
-from customer_async.settings import Settings
+from customer_async.client import BadRequest, CustomerClient
 from customer_async.types import Operation
-from tests.e2e.conftest import StartService
-from tests.support.batches import create_all
-from tests.support.client import Received, ServiceClient
 from tests.support.examples import NEW_ENGAGED_PARTY, create_request
 
 pytestmark = pytest.mark.e2e
@@ -77,43 +80,56 @@ POPULATION: list[dict[str, Any]] = [
 ]
 
 
-async def populate(client: ServiceClient) -> list[dict[str, Any]]:
+async def create_all(client: CustomerClient, payloads: Sequence[Any]) -> list[dict[str, Any]]:
+    """Creates a customer for each payload, all at once; the created customers in order."""
+    return list(await asyncio.gather(*(client.create(payload) for payload in payloads)))
+
+
+async def populate(client: CustomerClient) -> list[dict[str, Any]]:
     """Creates the customers of `POPULATION`."""
     return await create_all(client, POPULATION)
 
 
-async def list_names(client: ServiceClient, parameters: dict[str, Any]) -> list[str]:
-    """The names in the (successful) list reply to `parameters`, in reply order."""
-    reply = await client.call(Operation.LIST, parameters=parameters)
-    assert reply.status == 200, (parameters, reply.body)
-    assert reply.headers["X-Result-Count"] == str(len(reply.body))
-    return [customer["name"] for customer in reply.body]
+async def list_names(
+    client: CustomerClient, filters: dict[str, Any], *, sort: str | None = None
+) -> list[str]:
+    """The names in the (successful) list reply to `filters`, in reply order."""
+    page = await client.list(filters, sort=sort)
+    assert page.result_count == len(page.items), filters
+    return [customer["name"] for customer in page.items]
 
 
 async def assert_selects(
-    client: ServiceClient, expected: list[tuple[dict[str, Any], set[str]]]
+    client: CustomerClient, expected: list[tuple[dict[str, Any], set[str]]]
 ) -> None:
-    """Each filter (list parameters) selects exactly the named customers."""
-    for parameters, names in expected:
-        found = await list_names(client, parameters)
-        assert set(found) == names, parameters
-        assert len(found) == len(names), parameters
+    """Each filter selects exactly the named customers."""
+    for filters, names in expected:
+        found = await list_names(client, filters)
+        assert set(found) == names, filters
+        assert len(found) == len(names), filters
 
 
-def assert_bad_filter(reply: Received, *named: str) -> None:
-    """A 400 TMF error whose message names each of `named`."""
-    assert reply.status == 400, reply.body
-    assert reply.body["@type"] == "Error"
-    assert reply.body["code"]
-    assert reply.body["reason"]
+async def assert_bad_filter(
+    client: CustomerClient, parameters: dict[str, Any], *named: str
+) -> None:
+    """The list request is refused with a 400 TMF error whose message names each of `named`."""
+    with pytest.raises(BadRequest) as raised:
+        await client.call(Operation.LIST, parameters=parameters)
+    error = raised.value
+    assert error.status == 400, parameters
+    assert error.error["@type"] == "Error"
+    assert error.code
+    assert error.reason
     for text in named:
-        assert text in reply.body["message"], (text, reply.body["message"])
+        assert text in error.message, (text, error.message)
 
 
-async def test_eq_is_the_default_operator_and_is_case_sensitive(client: ServiceClient) -> None:
-    await populate(client)
+async def test_eq_is_the_default_operator_and_is_case_sensitive(
+    customer_client: CustomerClient,
+) -> None:
+    await populate(customer_client)
     await assert_selects(
-        client,
+        customer_client,
         [
             ({"name": "Alpha"}, {"Alpha"}),
             ({"name.eq": "Alpha"}, {"Alpha"}),
@@ -128,11 +144,13 @@ async def test_eq_is_the_default_operator_and_is_case_sensitive(client: ServiceC
     )
 
 
-async def test_ne_excludes_every_customer_with_an_equal_value(client: ServiceClient) -> None:
+async def test_ne_excludes_every_customer_with_an_equal_value(
+    customer_client: CustomerClient,
+) -> None:
     """`ne` holds when no value reached equals: a missing attribute, or no array element."""
-    await populate(client)
+    await populate(customer_client)
     await assert_selects(
-        client,
+        customer_client,
         [
             ({"status.ne": "Created"}, {"Beta", "Gamma", "alpha"}),
             ({"engagedParty.id.ne": "500"}, {"Beta", "Gamma"}),
@@ -146,10 +164,12 @@ async def test_ne_excludes_every_customer_with_an_equal_value(client: ServiceCli
     )
 
 
-async def test_ordering_operators_compare_numbers_numerically(client: ServiceClient) -> None:
-    await populate(client)
+async def test_ordering_operators_compare_numbers_numerically(
+    customer_client: CustomerClient,
+) -> None:
+    await populate(customer_client)
     await assert_selects(
-        client,
+        customer_client,
         [
             ({"creditProfile.creditScore.gt": "700"}, {"Gamma"}),
             ({"creditProfile.creditScore.gte": "700"}, {"Beta", "Gamma"}),
@@ -163,10 +183,10 @@ async def test_ordering_operators_compare_numbers_numerically(client: ServiceCli
     )
 
 
-async def test_ordering_operators_compare_strings(client: ServiceClient) -> None:
-    await populate(client)
+async def test_ordering_operators_compare_strings(customer_client: CustomerClient) -> None:
+    await populate(customer_client)
     await assert_selects(
-        client,
+        customer_client,
         [
             ({"name.gt": "Beta"}, {"Gamma", "alpha"}),
             ({"name.gte": "Beta"}, {"Beta", "Gamma", "alpha"}),
@@ -178,11 +198,11 @@ async def test_ordering_operators_compare_strings(client: ServiceClient) -> None
 
 
 async def test_date_times_compare_as_instants_whatever_their_offset(
-    client: ServiceClient,
+    customer_client: CustomerClient,
 ) -> None:
-    await populate(client)
+    await populate(customer_client)
     await assert_selects(
-        client,
+        customer_client,
         [
             ({"validFor.startDateTime.gt": "2024-01-01T00:00:00Z"}, {"Gamma"}),
             ({"validFor.startDateTime.gte": "2024-01-01T01:00:00+01:00"}, {"Alpha", "Gamma"}),
@@ -194,20 +214,22 @@ async def test_date_times_compare_as_instants_whatever_their_offset(
         ],
     )
     # Chronological too when sorting; a customer without the attribute sorts first.
-    assert await list_names(client, {"sort": "validFor.startDateTime"}) == [
+    assert await list_names(customer_client, {}, sort="validFor.startDateTime") == [
         "alpha",
         "Beta",
         "Alpha",
         "Gamma",
     ]
-    descending = await list_names(client, {"sort": "-validFor.startDateTime,name"})
+    descending = await list_names(customer_client, {}, sort="-validFor.startDateTime,name")
     assert descending == ["Gamma", "Alpha", "Beta", "alpha"]
 
 
-async def test_regex_matches_anywhere_in_strings_and_into_arrays(client: ServiceClient) -> None:
-    await populate(client)
+async def test_regex_matches_anywhere_in_strings_and_into_arrays(
+    customer_client: CustomerClient,
+) -> None:
+    await populate(customer_client)
     await assert_selects(
-        client,
+        customer_client,
         [
             ({"name.regex": "^[Aa]lpha$"}, {"Alpha", "alpha"}),
             ({"name.regex": "mm"}, {"Gamma"}),
@@ -219,11 +241,11 @@ async def test_regex_matches_anywhere_in_strings_and_into_arrays(client: Service
 
 
 async def test_comma_or_json_array_means_or_and_separate_keys_mean_and(
-    client: ServiceClient,
+    customer_client: CustomerClient,
 ) -> None:
-    await populate(client)
+    await populate(customer_client)
     await assert_selects(
-        client,
+        customer_client,
         [
             ({"status": "Approved,Closed"}, {"Beta", "alpha"}),
             ({"name": ["Alpha", "Gamma"]}, {"Alpha", "Gamma"}),
@@ -237,19 +259,19 @@ async def test_comma_or_json_array_means_or_and_separate_keys_mean_and(
     )
 
 
-async def test_a_json_array_element_keeps_its_comma(client: ServiceClient) -> None:
+async def test_a_json_array_element_keeps_its_comma(customer_client: CustomerClient) -> None:
     await create_all(
-        client,
+        customer_client,
         [create_request(name="Smith, John"), create_request(name="Smith"), create_request()],
     )
-    assert await list_names(client, {"name": ["Smith, John"]}) == ["Smith, John"]
-    assert await list_names(client, {"name": "Smith, John"}) == ["Smith"]
+    assert await list_names(customer_client, {"name": ["Smith, John"]}) == ["Smith, John"]
+    assert await list_names(customer_client, {"name": "Smith, John"}) == ["Smith"]
 
 
-async def test_values_are_coerced_to_the_attribute_type(client: ServiceClient) -> None:
-    await populate(client)
+async def test_values_are_coerced_to_the_attribute_type(customer_client: CustomerClient) -> None:
+    await populate(customer_client)
     await assert_selects(
-        client,
+        customer_client,
         [
             ({"contactMedium.preferred": True}, {"Alpha"}),
             ({"contactMedium.preferred": "true"}, {"Alpha"}),
@@ -269,19 +291,18 @@ async def test_values_are_coerced_to_the_attribute_type(client: ServiceClient) -
         ({"contactMedium.preferred.gt": "true"}, "contactMedium.preferred.gt"),
         ({"creditProfile.creditScore.regex": "^8"}, "creditProfile.creditScore.regex"),
     ):
-        assert_bad_filter(await client.call(Operation.LIST, parameters=parameters), named)
+        await assert_bad_filter(customer_client, parameters, named)
 
 
 async def test_fields_selects_attributes_and_always_keeps_id_href_and_type(
-    client: ServiceClient,
+    customer_client: CustomerClient,
 ) -> None:
-    alpha, beta, *_ = await populate(client)
+    alpha, beta, *_ = await populate(customer_client)
     identity = {"id", "href", "@type"}
 
-    listed = await client.call(Operation.LIST, parameters={"fields": "name,status", "sort": "name"})
-    assert listed.status == 200
-    assert [set(customer) for customer in listed.body] == [identity | {"name", "status"}] * 4
-    assert listed.body[0] == {
+    listed = await customer_client.list(fields="name,status", sort="name")
+    assert [set(customer) for customer in listed.items] == [identity | {"name", "status"}] * 4
+    assert listed.items[0] == {
         "id": alpha["id"],
         "href": alpha["href"],
         "@type": "Customer",
@@ -289,8 +310,8 @@ async def test_fields_selects_attributes_and_always_keeps_id_href_and_type(
         "status": "Created",
     }
 
-    # A JSON array works too; an attribute a customer lacks is simply absent.
-    validity = await client.call(
+    # A JSON array works too (the typed call sends a comma list); a missing attribute is absent.
+    validity = await customer_client.call(
         Operation.LIST, parameters={"fields": ["validFor"], "name": "Alpha,alpha"}
     )
     assert validity.status == 200
@@ -299,43 +320,42 @@ async def test_fields_selects_attributes_and_always_keeps_id_href_and_type(
         identity | {"validFor"},
     ]
 
-    retrieved = await client.call(Operation.RETRIEVE, parameters={"id": beta["id"], "fields": "id"})
-    assert retrieved.body == {"id": beta["id"], "href": beta["href"], "@type": "Customer"}
+    retrieved = await customer_client.retrieve(beta["id"], fields="id")
+    assert retrieved == {"id": beta["id"], "href": beta["href"], "@type": "Customer"}
 
-    created = await client.call(
-        Operation.CREATE, create_request(name="Delta"), parameters={"fields": "name"}
-    )
-    assert created.status == 201
-    assert set(created.body) == identity | {"name"}
-    assert created.body["name"] == "Delta"
+    created = await customer_client.create(create_request(name="Delta"), fields="name")
+    assert set(created) == identity | {"name"}
+    assert created["name"] == "Delta"
 
-    patched = await client.call(
-        Operation.PATCH,
+    patched = await customer_client.patch(
+        created["id"],
         {"status": "Approved", "name": "Delta Two"},
-        parameters={"id": created.body["id"], "fields": "status,creditProfile"},
+        fields=["status", "creditProfile"],
     )
-    assert patched.status == 200
-    assert patched.body == {
-        "id": created.body["id"],
-        "href": created.body["href"],
+    assert patched == {
+        "id": created["id"],
+        "href": created["href"],
         "@type": "Customer",
         "status": "Approved",
     }
     # `fields` shapes the reply only: the whole change was stored.
-    stored = await client.call(Operation.RETRIEVE, parameters={"id": created.body["id"]})
-    assert stored.body["name"] == "Delta Two"
-    assert stored.body["engagedParty"] == create_request()["engagedParty"]
+    stored = await customer_client.retrieve(created["id"])
+    assert stored["name"] == "Delta Two"
+    assert stored["engagedParty"] == create_request()["engagedParty"]
 
 
-async def test_bad_fields_parameter_is_400(client: ServiceClient) -> None:
+async def test_bad_fields_parameter_is_400(customer_client: CustomerClient) -> None:
     for fields in ("name,", "contactMedium.city", "_id", "$where", {"name": 1}):
-        reply = await client.call(Operation.LIST, parameters={"fields": fields})
-        assert reply.status == 400, (fields, reply.body)
-        assert "fields" in reply.body["message"]
+        with pytest.raises(BadRequest) as raised:
+            await customer_client.call(Operation.LIST, parameters={"fields": fields})
+        assert raised.value.status == 400, fields
+        assert "fields" in raised.value.message
 
 
-async def test_unknown_attribute_or_operator_is_400_naming_it(client: ServiceClient) -> None:
-    await populate(client)
+async def test_unknown_attribute_or_operator_is_400_naming_it(
+    customer_client: CustomerClient,
+) -> None:
+    await populate(customer_client)
     for parameters, named in (
         ({"nosuch": "x"}, "nosuch"),
         ({"contactMedium.town": "Paris"}, "contactMedium.town"),
@@ -346,13 +366,13 @@ async def test_unknown_attribute_or_operator_is_400_naming_it(client: ServiceCli
         ({"engagedParty": "500"}, "engagedParty"),
         ({"name": "Alpha", "nosuch.gt": "1"}, "nosuch"),
     ):
-        assert_bad_filter(await client.call(Operation.LIST, parameters=parameters), named)
+        await assert_bad_filter(customer_client, parameters, named)
 
 
 async def test_injection_attempts_are_400_and_never_reach_the_store(
-    client: ServiceClient,
+    customer_client: CustomerClient,
 ) -> None:
-    await populate(client)
+    await populate(customer_client)
     for parameters, named in (
         ({"name": {"$ne": None}}, "name"),
         ({"name": {"$regex": ".*"}}, "name"),
@@ -368,11 +388,13 @@ async def test_injection_attempts_are_400_and_never_reach_the_store(
         ({"name.regex": "(unclosed"}, "name.regex"),
         ({"name.regex": "a" * 257}, "name.regex"),
     ):
-        assert_bad_filter(await client.call(Operation.LIST, parameters=parameters), named)
+        await assert_bad_filter(customer_client, parameters, named)
 
 
-async def test_page_size_beyond_the_maximum_and_bad_paging_are_400(client: ServiceClient) -> None:
-    await populate(client)
+async def test_page_size_beyond_the_maximum_and_bad_paging_are_400(
+    customer_client: CustomerClient,
+) -> None:
+    await populate(customer_client)
     for parameters in (
         {"limit": MAX_LIMIT + 1},
         {"pageLimit": str(MAX_LIMIT + 1)},
@@ -387,63 +409,47 @@ async def test_page_size_beyond_the_maximum_and_bad_paging_are_400(client: Servi
         {"sort": "_id"},
         {"sort": "name,-name"},
     ):
-        reply = await client.call(Operation.LIST, parameters=parameters)
-        assert reply.status == 400, (parameters, reply.body)
-        assert reply.body["reason"]
-    largest = await client.call(Operation.LIST, parameters={"limit": MAX_LIMIT})
-    assert largest.status == 200
-    assert len(largest.body) == 4
+        with pytest.raises(BadRequest) as raised:
+            await customer_client.call(Operation.LIST, parameters=parameters)
+        assert raised.value.status == 400, parameters
+        assert raised.value.reason
+    largest = await customer_client.list(limit=MAX_LIMIT)
+    assert len(largest.items) == 4
 
 
 PAGED_CUSTOMERS = 250
 PAGE = 40
 
 
-async def walk(client: ServiceClient, sort: str | None) -> list[dict[str, Any]]:
-    """Every page of a list sorted by `sort`, from offset 0 until a page comes back short."""
+async def walk(client: CustomerClient, sort: str | None) -> list[dict[str, Any]]:
+    """Every page of a list sorted by `sort`, as `pages` fetches them from offset 0 on."""
     walked: list[dict[str, Any]] = []
-    offset = 0
-    while True:
-        parameters: dict[str, Any] = {"offset": offset, "pageLimit": PAGE, "fields": "name"}
-        if sort is not None:
-            parameters["sort"] = sort
-        reply = await client.call(Operation.LIST, parameters=parameters)
-        assert reply.status == 200, reply.body
-        assert reply.headers["X-Total-Count"] == str(PAGED_CUSTOMERS)
-        assert reply.headers["X-Result-Count"] == str(len(reply.body))
-        assert len(reply.body) == min(PAGE, PAGED_CUSTOMERS - offset)
-        walked += reply.body
-        offset += PAGE
-        if len(reply.body) < PAGE:
-            return walked
+    async for page in client.pages(fields="name", sort=sort, limit=PAGE):
+        assert page.offset == len(walked)
+        assert page.total_count == PAGED_CUSTOMERS
+        assert page.result_count == len(page.items)
+        assert len(page.items) == min(PAGE, PAGED_CUSTOMERS - page.offset)
+        walked += page.items
+    return walked
 
 
 async def test_paging_returns_every_customer_exactly_once_in_each_sort(
-    start_service: StartService, settings: Settings
+    customer_client: CustomerClient,
 ) -> None:
     """250 customers sharing 7 names: only a unique tiebreak makes the pages stable."""
-    await start_service()
-    client = ServiceClient(settings)
-    await client.start()
-    try:
-        created = await create_all(
-            client,
-            [
-                {"name": f"Club {n % 7}", "engagedParty": party("500")}
-                for n in range(PAGED_CUSTOMERS)
-            ],
-        )
-        every_id = sorted(customer["id"] for customer in created)
-        assert len(set(every_id)) == PAGED_CUSTOMERS
-        for sort in (None, "name", "-name"):
-            walked = await walk(client, sort)
-            counts = Counter(customer["id"] for customer in walked)
-            assert [id_ for id_, count in counts.items() if count > 1] == [], sort
-            assert sorted(counts) == every_id, sort
-            names = [customer["name"] for customer in walked]
-            if sort == "name":
-                assert names == sorted(names)
-            elif sort == "-name":
-                assert names == sorted(names, reverse=True)
-    finally:
-        await client.stop()
+    created = await create_all(
+        customer_client,
+        [{"name": f"Club {n % 7}", "engagedParty": party("500")} for n in range(PAGED_CUSTOMERS)],
+    )
+    every_id = sorted(customer["id"] for customer in created)
+    assert len(set(every_id)) == PAGED_CUSTOMERS
+    for sort in (None, "name", "-name"):
+        walked = await walk(customer_client, sort)
+        counts = Counter(customer["id"] for customer in walked)
+        assert [id_ for id_, count in counts.items() if count > 1] == [], sort
+        assert sorted(counts) == every_id, sort
+        names = [customer["name"] for customer in walked]
+        if sort == "name":
+            assert names == sorted(names)
+        elif sort == "-name":
+            assert names == sorted(names, reverse=True)
