@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections import Counter
 
 import pytest
 
+from customer_async.client import JSON_PATCH, CustomerClient
 from customer_async.settings import Settings
 from customer_async.types import Operation
 from tests.e2e.conftest import StartService
-from tests.support.batches import replies_to
-from tests.support.client import ServiceClient
+from tests.support.events import events_before_marker
 from tests.support.examples import create_request
 from tests.support.groups import wait_until_members_share
 
@@ -25,53 +26,53 @@ def email(n: int) -> dict[str, str]:
 
 
 async def test_concurrent_patches_through_two_instances_all_apply(
-    client: ServiceClient, start_service: StartService, settings: Settings
+    customer_client: CustomerClient, start_service: StartService, settings: Settings
 ) -> None:
     """40 JSON Patch appends over many partitions: 40 times 200, all 40 in the final customer."""
-    await start_service()  # the second instance; `client` already runs the first
+    await start_service()  # the second instance; `customer_client` already runs the first
     patch_topic = settings.request_topic(Operation.PATCH)
     await wait_until_members_share(settings, patch_topic, members=2)
 
-    created = (await client.call(Operation.CREATE, create_request())).body
+    created = await customer_client.create(create_request())
     original_media = created["contactMedium"]
-    # Distinct keys spread the requests over the topic's partitions, so both instances and
-    # several partitions of each work on the one customer at the same time.
-    sent = await asyncio.gather(
-        *(
-            client.send(
-                Operation.PATCH,
-                [{"op": "add", "path": "/contactMedium/-", "value": email(n)}],
-                parameters={"id": created["id"]},
-                content_type="application/json-patch+json",
-                key=f"request-{n}",
+    sent = [f"patch-{n}-{uuid.uuid4()}" for n in range(PATCHES)]
+    async with customer_client.events(customer_id=created["id"]) as stream:
+        # Distinct keys spread the requests over the topic's partitions, so both instances and
+        # several partitions of each work on the one customer at the same time (a typed patch
+        # would be keyed by the customer id: one partition).
+        replies = await asyncio.gather(
+            *(
+                customer_client.call(
+                    Operation.PATCH,
+                    payload=[{"op": "add", "path": "/contactMedium/-", "value": email(n)}],
+                    parameters={"id": created["id"]},
+                    content_type=JSON_PATCH,
+                    key=f"request-{n}",
+                    correlation_id=correlation_id,
+                )
+                for n, correlation_id in enumerate(sent)
             )
-            for n in range(PATCHES)
         )
-    )
-    replies = await replies_to(client, sent)
-    assert [reply.status for reply in replies] == [200] * PATCHES, [r.body for r in replies]
-    for n, reply in enumerate(replies):
-        assert email(n) in reply.body["contactMedium"]
+        assert [reply.status for reply in replies] == [200] * PATCHES, [r.body for r in replies]
+        for n, reply in enumerate(replies):
+            assert email(n) in reply.body["contactMedium"]
 
-    final = (await client.call(Operation.RETRIEVE, parameters={"id": created["id"]})).body
-    media = final["contactMedium"]
-    assert media[: len(original_media)] == original_media
-    assert sorted(m["emailAddress"] for m in media[len(original_media) :]) == sorted(
-        email(n)["emailAddress"] for n in range(PATCHES)
-    )
+        final = await customer_client.retrieve(created["id"])
+        media = final["contactMedium"]
+        assert media[: len(original_media)] == original_media
+        assert sorted(m["emailAddress"] for m in media[len(original_media) :]) == sorted(
+            email(n)["emailAddress"] for n in range(PATCHES)
+        )
+        caused = await events_before_marker(customer_client, stream, created["id"])
 
     # A write that finds another instance's entry still unpublished publishes it first (so the
     # customer's events stay in write order): such an event may arrive twice, with one eventId.
-    by_id = {
-        event.body["eventId"]: event
-        for correlation_id in sent
-        for event in await client.events_for(str(correlation_id), 1)
-    }
-    events = list(by_id.values())
-    assert Counter(event.headers["eventType"] for event in events) == {
+    assert {event.correlation_id for event in caused} == set(sent)
+    events = list({event.event_id: event for event in caused}.values())
+    assert Counter(event.event_type for event in events) == {
         "CustomerAttributeValueChangeEvent": PATCHES
     }
-    assert len({event.body["eventId"] for event in events}) == PATCHES
+    assert len(events) == PATCHES
     # Each patch was applied on top of all the ones before it: one event per resulting size.
-    sizes = sorted(len(event.body["event"]["customer"]["contactMedium"]) for event in events)
+    sizes = sorted(len(event.customer["contactMedium"]) for event in events)
     assert sizes == list(range(len(original_media) + 1, len(original_media) + PATCHES + 1))
