@@ -1,4 +1,9 @@
-"""Delivery guarantees: redelivered requests apply once; a crash loses and invents nothing."""
+"""Delivery guarantees: redelivered requests apply once; a crash loses and invents nothing.
+
+The redelivery tests are raw: two copies of one request (same correlation id) in flight together,
+which `CustomerClient` refuses to send. The crash test waits on a `CustomerClient` call, as a
+caller whose request outlives the instance that took it.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from customer_async.client import CustomerClient
 from customer_async.settings import Settings
 from customer_async.types import Operation
 from tests.e2e.conftest import StartService
 from tests.support.client import ServiceClient
+from tests.support.events import events_before_marker
 from tests.support.examples import create_request
 from tests.support.process import start_service_process
 
@@ -61,25 +68,35 @@ async def test_crash_between_write_and_publish_loses_nothing(
 ) -> None:
     crashing = settings.model_copy(update={"fault_crash_after_write": True})
     process = await start_service_process(crashing, tmp_path / "crashing.log")
-    client = ServiceClient(settings)
-    await client.start()
+    watcher = ServiceClient(settings)  # checks every reply and event against the contract
+    await watcher.start()
     try:
-        correlation_id = await client.send(Operation.CREATE, create_request(name="Crash"))
-        assert correlation_id is not None
-        exit_code = await asyncio.wait_for(process.wait(), 90)
-        assert exit_code == 70, (tmp_path / "crashing.log").read_text()
-        assert client.replies(correlation_id) == []
+        async with CustomerClient.from_settings(settings, timeout=60) as customers:
+            correlation_id = str(uuid.uuid4())
+            # Long enough for the crash, the restart and the reply.
+            created = asyncio.create_task(
+                customers.create(
+                    create_request(name="Crash"), correlation_id=correlation_id, timeout=300
+                )
+            )
+            exit_code = await asyncio.wait_for(process.wait(), 90)
+            assert exit_code == 70, (tmp_path / "crashing.log").read_text()
+            assert not created.done()  # no reply before the crash
 
-        await start_service()
-        reply = await client.reply(correlation_id, timeout=60)
-        events = await client.events_for(correlation_id, 1)
-        # Let anything duplicated arrive before counting.
-        follow = await client.call(Operation.LIST, parameters={"name": "Crash"})
+            await start_service()
+            customer = await created
+            # The only customer: every event from the beginning up to a marker's is the create's.
+            async with customers.events(from_beginning=True) as stream:
+                events = await events_before_marker(customers, stream, customer["id"])
+            listed = await customers.list({"name": "Crash"})
+            await watcher.read_up_to_now([customers.reply_topic, settings.notification_topic])
     finally:
         if process.returncode is None:
             process.kill()
-        await client.stop()
-    assert reply.status == 201
-    assert [c["id"] for c in follow.body] == [reply.body["id"]]
-    assert len({e.body["eventId"] for e in events}) == 1
-    assert events[0].body["event"]["customer"] == reply.body
+        await watcher.stop()
+    assert [c["id"] for c in listed.items] == [customer["id"]]
+    assert {(e.event_type, e.correlation_id) for e in events} == {
+        ("CustomerCreateEvent", correlation_id)
+    }
+    assert len({e.event_id for e in events}) == 1
+    assert events[0].customer == customer
