@@ -87,16 +87,16 @@ class FaultInjector:
             FaultKind.SIGTERM: self._sigterm,
         }
 
-    async def run(self, progress: Progress, done: asyncio.Event) -> None:
-        """Each fault once its share of the workload has started; `done` is set at the end
-        (also on failure, so that the held-back customers are never stuck)."""
-        try:
-            for planned in self._scenario.faults:
-                await progress.reached(planned.at_progress)
+    async def run(self, progress: Progress) -> None:
+        """Each fault once its share of the customers is done; a failed fault still counts as
+        over (so no customer waits for it forever) before its error propagates."""
+        for planned in self._scenario.faults:
+            await progress.customers_finished(self._scenario.fault_threshold(planned))
+            try:
                 self.results.append(self._explain(await self._inject[planned.kind](planned)))
                 await asyncio.sleep(_PAUSE)
-        finally:
-            done.set()
+            finally:
+                await progress.fault_over()
 
     async def _first_reply_after(
         self, moment: float, partitions: frozenset[Partition] | None

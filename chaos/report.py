@@ -70,7 +70,7 @@ class Report:
             "Invariants",
             *(self._check_rows()),
             "",
-            f"Logs: {self.log_dir}",
+            f"Logs: {self.log_dir} (instance-*.log; ledger.jsonl: every request, reply and event)",
             "OK" if self.ok else "FAILED",
         ]
         return "\n".join(lines)

@@ -100,18 +100,17 @@ class ChaosRun:
         await self._start_instances()
         self._wire = Wire(config, topics, self.ledger)
         await self._wire.start()
-        progress = Progress(self.scenario.customers)
+        progress = Progress()
         outcome.workload = Workload(
             self.scenario, topics, self._wire, self.ledger, progress, run_id=self.run_id
         )
         outcome.injector = FaultInjector(self.scenario, self.stack, self.instances, self.ledger)
-        faults_done = asyncio.Event()
         outcome.workload_began = time.time()
         # Resending stops early enough to leave time for reading the final state.
         work_deadline = deadline - min(90.0, self.scenario.timeout * 0.2)
         await asyncio.gather(
-            outcome.workload.run(faults_done, work_deadline),
-            outcome.injector.run(progress, faults_done),
+            outcome.workload.run(work_deadline),
+            outcome.injector.run(progress),
         )
         await self._await_owed_events(work_deadline)
         outcome.state = await read_final_state(

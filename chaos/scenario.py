@@ -20,8 +20,8 @@ class FaultKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class PlannedFault:
-    """One fault, injected once `at_progress` of the customers are done (the last tenth start
-    only after the last fault, so keep `at_progress` below 0.9 minus what is in flight)."""
+    """One fault, injected once `at_progress` of the customers are done. Customers beyond that
+    share plus what is in flight wait for the fault to end, so it always meets load."""
 
     kind: FaultKind
     at_progress: float
@@ -49,11 +49,14 @@ class Scenario:
     kill_restart_target: float = 5.0
     takeover_target: float = 15.0
 
-    @property
-    def held_back_from(self) -> int:
-        """Customers from this index on start only once every fault has run, so the last fault
-        still meets load."""
-        return max(1, int(self.customers * 0.9))
+    def fault_threshold(self, fault: PlannedFault) -> int:
+        """How many customers must be done before `fault` is injected."""
+        return min(self.customers, round(fault.at_progress * self.customers))
+
+    def faults_before(self, customer: int) -> int:
+        """How many faults must be over before customer number `customer` may start: those
+        whose threshold lies more than a window of customers behind it."""
+        return sum(1 for f in self.faults if self.fault_threshold(f) + self.in_flight <= customer)
 
 
 @dataclass(frozen=True, slots=True)

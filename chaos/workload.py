@@ -39,26 +39,35 @@ def final_document(customer: int) -> dict[str, str]:
 
 
 class Progress:
-    """How many customers have started and finished, for faults that wait for a share of the
-    workload to be done."""
+    """Customers finished and faults over: faults wait for the one, customers for the other,
+    so the workload cannot run ahead of the faults (each fault meets load)."""
 
-    def __init__(self, total: int) -> None:
-        self.total = total
-        self.started = 0
+    def __init__(self) -> None:
         self.finished = 0
+        self.faults_over = 0
         self._changed = asyncio.Condition()
 
-    async def customer_finished(self) -> None:
-        self.finished += 1
+    async def _notify(self) -> None:
         async with self._changed:
             self._changed.notify_all()
 
-    async def reached(self, share: float) -> None:
-        """Return once `share` of the customers have finished (or all have)."""
+    async def customer_finished(self) -> None:
+        self.finished += 1
+        await self._notify()
+
+    async def fault_over(self) -> None:
+        self.faults_over += 1
+        await self._notify()
+
+    async def customers_finished(self, count: int) -> None:
+        """Return once `count` customers have finished."""
         async with self._changed:
-            await self._changed.wait_for(
-                lambda: self.finished >= min(self.total, share * self.total)
-            )
+            await self._changed.wait_for(lambda: self.finished >= count)
+
+    async def faults_ended(self, count: int) -> None:
+        """Return once `count` faults are over."""
+        async with self._changed:
+            await self._changed.wait_for(lambda: self.faults_over >= count)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,17 +106,15 @@ class Workload:
         }
         self.customers: list[Customer] = []
 
-    async def run(self, faults_done: asyncio.Event, deadline: float) -> None:
-        """Every customer's life, `in_flight` customers at a time; the last tenth starts only
-        once the faults are over, so that every fault meets load."""
+    async def run(self, deadline: float) -> None:
+        """Every customer's life, `in_flight` customers at a time, none running more than a
+        window ahead of a fault that is not over yet."""
         self._deadline = deadline
         active = asyncio.Semaphore(self._scenario.in_flight)
         tasks: list[asyncio.Task[None]] = []
         for number in range(self._scenario.customers):
-            if number == self._scenario.held_back_from:
-                await faults_done.wait()
+            await self.progress.faults_ended(self._scenario.faults_before(number))
             await active.acquire()
-            self.progress.started += 1
             tasks.append(asyncio.create_task(self._customer(number, active)))
             if number % self._scenario.malformed_every == 0:
                 tasks.append(asyncio.create_task(self._malformed(number)))
