@@ -16,7 +16,7 @@ import pytest
 from customer_async.client import CustomerClient
 from customer_async.service import CustomerService
 from customer_async.settings import Settings
-from tests.support.client import ServiceClient
+from tests.support.client import ServiceClient, watched_customer_client
 from tests.support.private_stack import PrivateStack
 
 StartService = Callable[..., Awaitable[CustomerService]]
@@ -67,15 +67,10 @@ async def client(settings: Settings, service: CustomerService) -> AsyncIterator[
 async def customer_client(
     settings: Settings, client: ServiceClient
 ) -> AsyncIterator[CustomerClient]:
-    """A started `CustomerClient` of the running service, on a reply topic of its own (under the
-    test's topic prefix).
-
-    `client` watches: before the end every reply and event on the topics is read by it, and so
-    checked against the schemas `asyncapi.yaml` declares, as every raw-record test's are.
-    """
-    async with CustomerClient.from_settings(settings, timeout=60) as started:
+    """A started `CustomerClient` of the running service, on a reply topic of its own; `client`
+    watches every reply and event it causes (see `watched_customer_client`)."""
+    async with watched_customer_client(settings, client) as started:
         yield started
-        await client.read_up_to_now([started.reply_topic, settings.notification_topic])
 
 
 @pytest.fixture

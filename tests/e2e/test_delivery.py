@@ -13,11 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from customer_async.client import CustomerClient
 from customer_async.settings import Settings
 from customer_async.types import Operation
 from tests.e2e.conftest import StartService
-from tests.support.client import ServiceClient
+from tests.support.client import ServiceClient, watched_customer_client
 from tests.support.events import events_before_marker
 from tests.support.examples import create_request
 from tests.support.process import start_service_process
@@ -68,10 +67,8 @@ async def test_crash_between_write_and_publish_loses_nothing(
 ) -> None:
     crashing = settings.model_copy(update={"fault_crash_after_write": True})
     process = await start_service_process(crashing, tmp_path / "crashing.log")
-    watcher = ServiceClient(settings)  # checks every reply and event against the contract
-    await watcher.start()
     try:
-        async with CustomerClient.from_settings(settings, timeout=60) as customers:
+        async with watched_customer_client(settings) as customers:
             correlation_id = str(uuid.uuid4())
             # Long enough for the crash, the restart and the reply.
             created = asyncio.create_task(
@@ -89,11 +86,9 @@ async def test_crash_between_write_and_publish_loses_nothing(
             async with customers.events(from_beginning=True) as stream:
                 events = await events_before_marker(customers, stream, customer["id"])
             listed = await customers.list({"name": "Crash"})
-            await watcher.read_up_to_now([customers.reply_topic, settings.notification_topic])
     finally:
         if process.returncode is None:
             process.kill()
-        await watcher.stop()
     assert [c["id"] for c in listed.items] == [customer["id"]]
     assert {(e.event_type, e.correlation_id) for e in events} == {
         ("CustomerCreateEvent", correlation_id)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import uuid
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from customer_async import schemas
+from customer_async.client import CustomerClient
 from customer_async.errors import SchemaViolation
 from customer_async.settings import Settings
 from customer_async.types import Operation
@@ -210,3 +212,27 @@ class ServiceClient:
 
         await self.wait_for(lambda: len(matching()) >= count, timeout)
         return matching()
+
+
+@contextlib.asynccontextmanager
+async def watched_customer_client(
+    settings: Settings, watcher: ServiceClient | None = None, **options: Any
+) -> AsyncIterator[CustomerClient]:
+    """A started `CustomerClient` of the deployment `settings` describe, on a reply topic of its
+    own (under the settings' topic prefix), for tests that use the service as a caller would.
+
+    Before it closes, `watcher` (a `ServiceClient` of its own when none is given) reads every
+    reply and event on its topics, and so checks them against the schemas `asyncapi.yaml`
+    declares, as it does for raw records. `options` go to `CustomerClient` (`timeout`: 60 s).
+    """
+    own = watcher is None
+    if watcher is None:
+        watcher = ServiceClient(settings)
+        await watcher.start()
+    try:
+        async with CustomerClient.from_settings(settings, **{"timeout": 60.0, **options}) as client:
+            yield client
+            await watcher.read_up_to_now([client.reply_topic, settings.notification_topic])
+    finally:
+        if own:
+            await watcher.stop()
