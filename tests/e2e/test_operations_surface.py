@@ -1,5 +1,5 @@
 """The operations port of a running service: health, readiness across a store outage, metrics
-that count exactly the requests and events a client caused."""
+that count exactly the requests and events a client caused (through `CustomerClient`)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import asyncio
 import json
 import signal
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,10 +15,11 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from customer_async.client import MERGE_PATCH, NotFound, ServiceUnavailable
 from customer_async.settings import Settings
 from customer_async.types import Operation
 from tests.e2e.conftest import StartService
-from tests.support.client import ServiceClient
+from tests.support.client import watched_customer_client
 from tests.support.examples import create_request
 from tests.support.ferretdb import PrivateFerretDB, free_port
 from tests.support.http import http_get
@@ -81,29 +83,28 @@ async def test_readyz_flips_while_the_store_is_stopped_and_back_after(
 ) -> None:
     store = PrivateFerretDB(tmp_path / "ferretdb.log")
     await store.start()
-    client = ServiceClient(settings)
     overrides = with_port(mongodb_uri=store.uri, store_retry_seconds=1.0, store_timeout_ms=300)
     port = int(str(overrides["http_port"]))
     try:
         await start_service(**overrides)
-        await client.start()
-        await until(lambda: _is(readyz(port), 200), "ready after start-up")
-        await store.stop()
-        await until(lambda: _is(readyz(port), 503), "not ready while the store is stopped")
-        during = await readyz(port)
-        refused = await client.call(Operation.CREATE, create_request())
-        outage = await scrape(port)
-        await store.start()
-        await until(lambda: _is(readyz(port), 200), "ready again once the store is back")
-        after = await readyz(port)
+        async with watched_customer_client(settings) as client:
+            await until(lambda: _is(readyz(port), 200), "ready after start-up")
+            await store.stop()
+            await until(lambda: _is(readyz(port), 503), "not ready while the store is stopped")
+            during = await readyz(port)
+            with pytest.raises(ServiceUnavailable) as refused:
+                await client.create(create_request())
+            outage = await scrape(port)
+            await store.start()
+            await until(lambda: _is(readyz(port), 200), "ready again once the store is back")
+            after = await readyz(port)
     finally:
-        await client.stop()
         await store.stop()
     assert during[1]["status"] == "not ready"
     assert list(during[1]["notReady"]) == ["store"]  # Kafka was fine all along
     assert during[1]["notReady"]["store"].startswith("ping failed")
     assert after == (200, {"status": "ready"})
-    assert refused.status == 503
+    assert refused.value.status == 503
     assert series(outage, "customer_async_requests_total", "status") == {"503": 1}
     assert series(outage, "customer_async_store_retries_total", "command")["insert"] >= 1
 
@@ -118,31 +119,22 @@ async def test_metrics_count_exactly_the_requests_and_events_sent(
     overrides = with_port()
     port = int(str(overrides["http_port"]))
     await start_service(**overrides)
-    client = ServiceClient(settings)
-    await client.start()
-    try:
-        created = [await client.call(Operation.CREATE, create_request()) for _ in range(3)]
-        ids = [reply.body["id"] for reply in created]
-        retrieved = [await client.call(Operation.RETRIEVE, parameters={"id": i}) for i in ids[:2]]
-        missing = [
-            await client.call(Operation.RETRIEVE, parameters={"id": f"missing-{n}"})
-            for n in range(4)
-        ]
-        patched = await client.call(
-            Operation.PATCH,
-            {"status": "Approved"},
-            parameters={"id": ids[0]},
-            content_type="application/merge-patch+json",
-        )
-        deleted = await client.call(Operation.DELETE, parameters={"id": ids[1]})
-    finally:
-        await client.stop()
-    statuses = [r.status for r in [*created, *retrieved, *missing, patched, deleted]]
-    assert statuses == [201] * 3 + [200] * 2 + [404] * 4 + [200, 204]
+    async with watched_customer_client(settings) as client:
+        created = [await client.create(create_request()) for _ in range(3)]
+        ids = [customer["id"] for customer in created]
+        assert [await client.retrieve(i) for i in ids[:2]] == created[:2]
+        for n in range(4):
+            with pytest.raises(NotFound) as missing:
+                await client.retrieve(f"missing-{n}")
+            assert missing.value.status == 404
+        patched = await client.patch(ids[0], {"status": "Approved"}, content_type=MERGE_PATCH)
+        assert patched["status"] == "Approved"
+        await client.delete(ids[1])
+    sent = 3 + 2 + 4 + 1 + 1
 
     async def all_counted() -> bool:
         counted = series(await scrape(port), "customer_async_requests_total")
-        return sum(counted.values()) >= len(statuses)
+        return sum(counted.values()) >= sent
 
     await until(all_counted, "every request counted", timeout=10)
     samples = await scrape(port)
@@ -184,19 +176,18 @@ async def test_serve_logs_json_lines_with_one_line_per_request(
     port = int(str(overrides["http_port"]))
     log = tmp_path / "service.log"
     process = await start_service_process(settings.model_copy(update=overrides), log)
-    client = ServiceClient(settings)
+    correlation_id = str(uuid.uuid4())
     try:
         await until(lambda: _ready_or_refused(port), "the process ready", timeout=90)
-        await client.start()
-        correlation_id = await client.send(Operation.CREATE, create_request())
-        assert correlation_id is not None
-        reply = await client.reply(correlation_id)
+        async with watched_customer_client(settings) as client:
+            reply = await client.call(
+                Operation.CREATE, payload=create_request(), correlation_id=correlation_id
+            )
         process.send_signal(signal.SIGTERM)
         exit_code = await asyncio.wait_for(process.wait(), 60)
     finally:
         if process.returncode is None:
             process.kill()
-        await client.stop()
     assert reply.status == 201
     assert exit_code == 0
     lines = [json.loads(line) for line in log.read_text().splitlines()]
