@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from customer_async.settings import Settings
-from customer_async.types import Operation
-from tests.support.client import ServiceClient
+from tests.support.client import watched_customer_client
 from tests.support.examples import create_request
 from tests.support.process import start_service_process
 
@@ -28,23 +27,19 @@ async def test_a_killed_static_member_restarted_with_its_id_takes_its_partitions
     static = settings.model_copy(update={"group_instance_id": "instance-1"})
     log = tmp_path / "service.log"
     first = await start_service_process(static, log)
-    client = ServiceClient(settings)
-    await client.start()
     second = None
     try:
-        created = await client.call(Operation.CREATE, create_request())
-        assert created.status == 201
-        first.kill()
-        await first.wait()
-        killed_at = time.monotonic()
-        second = await start_service_process(static, log)
-        reply = await client.call(Operation.RETRIEVE, parameters={"id": created.body["id"]})
-        print(f"replies resumed {time.monotonic() - killed_at:.1f} s after the SIGKILL")
+        async with watched_customer_client(settings) as client:
+            created = await client.create(create_request())
+            first.kill()
+            await first.wait()
+            killed_at = time.monotonic()
+            second = await start_service_process(static, log)
+            retrieved = await client.retrieve(created["id"])
+            print(f"replies resumed {time.monotonic() - killed_at:.1f} s after the SIGKILL")
     finally:
         for process in (first, second):
             if process is not None and process.returncode is None:
                 process.terminate()
                 await asyncio.wait_for(process.wait(), 60)
-        await client.stop()
-    assert reply.status == 200
-    assert reply.body == created.body
+    assert retrieved == created
