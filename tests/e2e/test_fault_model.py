@@ -22,6 +22,7 @@ reported, as are the other figures, on stdout.
 Rules run in a worker thread (Hypothesis drives them synchronously); each one submits its work to
 the test's event loop, where the service, the proxy and the client live.
 """
+# Raw records: the model counts every reply of a correlation id and resends with the same one.
 
 from __future__ import annotations
 

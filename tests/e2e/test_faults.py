@@ -5,6 +5,7 @@ contract's Delivery section if the service does not keep it:
 a final reply followed by a 503; an unknown write outcome answered without reading it back;
 one customer's events out of write order; tombstones or bookkeeping left behind.
 """
+# Raw records: each reply of a correlation id (503, then the real one), resends, X-Resource-Version.
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
 """A few hundred hostile records against the service as a process: each gets its 4xx reply."""
+# Raw records: malformed and hostile bytes by design (benchmarks/hostile), nothing a client sends.
 
 from __future__ import annotations
 

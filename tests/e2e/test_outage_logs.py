@@ -1,4 +1,5 @@
 """A broker outage leaves a readable log: a bounded number of lines, then the service serves."""
+# Raw records: sends across a broker outage whose replies are collected after it, apart from them.
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
 """The contract's Request section end to end: headers, channels, parameters, bad input."""
+# Raw records: the request headers and bytes CustomerClient never sends are what is under test.
 
 from __future__ import annotations
 

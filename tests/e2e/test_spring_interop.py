@@ -6,6 +6,7 @@ header of ours but `Parameters`. It prints a reply only when its own template ma
 the request, so a printed reply proves Spring's correlation worked. A raw consumer on Spring's
 reply topic then checks the bytes on the wire.
 """
+# Raw records: Spring's own headers (kafka_replyTopic, binary kafka_correlationId), not ours.
 
 from __future__ import annotations
 
