@@ -254,10 +254,16 @@ class CustomerService:
             if self._settler.pending:
                 await self._settler.flush()
 
+    async def _prepare_store(self) -> None:
+        await self._store.ensure_indexes()
+        stranded = await self._store.release_stranded_leases()
+        if stranded:
+            log.info("released %d customer leases left by this instance's previous run", stranded)
+
     async def _ensure_indexes(self, stop: asyncio.Event) -> bool:
         """Indexes before serving; a store that is down at start-up is waited for (until stop)."""
         while not stop.is_set():
-            attempt = asyncio.create_task(self._store.ensure_indexes())
+            attempt = asyncio.create_task(self._prepare_store())
             stopping = asyncio.create_task(stop.wait())
             await asyncio.wait({attempt, stopping}, return_when=asyncio.FIRST_COMPLETED)
             stopping.cancel()

@@ -107,6 +107,9 @@ class _NoLease:
     async def release(self, customer_id: str, token: str | None) -> None:
         del customer_id, token
 
+    async def release_predecessors(self) -> int:
+        return 0
+
     @contextlib.asynccontextmanager
     async def hold_many(self, customer_ids: Sequence[str]) -> AsyncIterator[Sequence[str]]:
         yield customer_ids
@@ -121,9 +124,26 @@ class _Lease:
     A lease outlives a crashed holder by at most `ttl`, after which it may be taken over.
     """
 
-    def __init__(self, leases: AsyncCollection[Stored], ttl: float = 30.0) -> None:
+    def __init__(
+        self, leases: AsyncCollection[Stored], holder: str | None, ttl: float = 30.0
+    ) -> None:
         self._leases = leases
+        self._holder = holder
         self._ttl = timedelta(seconds=ttl)
+
+    def _lease(self, customer_id: str, token: str, expires: datetime) -> Stored:
+        lease: Stored = {"_id": customer_id, "token": token, "expires": expires}
+        if self._holder is not None:
+            lease["holder"] = self._holder
+        return lease
+
+    async def release_predecessors(self) -> int:
+        """Remove the leases an earlier run of this instance left (a crash strands them until
+        they expire); this run holds none yet. Only with a stable instance id."""
+        if self._holder is None:
+            return 0
+        result = await self._leases.delete_many({"holder": self._holder})
+        return result.deleted_count
 
     async def acquire(self, customer_id: str) -> str:
         """Waits until the customer's lease is free, takes it, and returns its token."""
@@ -132,9 +152,7 @@ class _Lease:
         while True:
             now = datetime.now(UTC)
             try:
-                await self._leases.insert_one(
-                    {"_id": customer_id, "token": token, "expires": now + self._ttl}
-                )
+                await self._leases.insert_one(self._lease(customer_id, token, now + self._ttl))
                 return token
             except DuplicateKeyError:
                 await self._leases.delete_one({"_id": customer_id, "expires": {"$lt": now}})
@@ -153,7 +171,7 @@ class _Lease:
         expires = datetime.now(UTC) + self._ttl
         try:
             await self._leases.insert_many(
-                [{"_id": c, "token": token, "expires": expires} for c in customer_ids],
+                [self._lease(c, token, expires) for c in customer_ids],
                 ordered=False,
             )
             held = list(customer_ids)
@@ -179,7 +197,9 @@ class CustomerStore:
         *,
         concurrent_lists: int = 4,
         list_timeout_seconds: float = 60.0,
+        instance_id: str | None = None,
     ):
+        self._instance_id = instance_id
         self._client = client
         self._lists = asyncio.Semaphore(concurrent_lists)
         self._list_timeout = list_timeout_seconds
@@ -209,6 +229,7 @@ class CustomerStore:
             metrics,
             concurrent_lists=settings.max_concurrent_lists,
             list_timeout_seconds=settings.store_list_timeout_ms / 1000,
+            instance_id=settings.group_instance_id,
         )
 
     @property
@@ -237,7 +258,9 @@ class CustomerStore:
         """How writers of one customer are kept apart on this server (asked once)."""
         if self._writers is None:
             info = await self._retrying("server info", self._client.server_info)
-            self._writers = _Lease(self._leases) if "ferretdbVersion" in info else _NoLease()
+            self._writers = (
+                _Lease(self._leases, self._instance_id) if "ferretdbVersion" in info else _NoLease()
+            )
         return self._writers
 
     async def _retrying(self, what: str, operation: Callable[[], Awaitable[T]]) -> T:
@@ -262,6 +285,13 @@ class CustomerStore:
             else:
                 self._outage.recovered()
                 return result
+
+    async def release_stranded_leases(self) -> int:
+        """At start-up: the leases this instance (by its stable id) held when it last stopped
+        without giving them back, released at once instead of blocking those customers until
+        the leases expire. Returns how many."""
+        writers = await self._writer_lease()
+        return await self._retrying("release stranded leases", writers.release_predecessors)
 
     async def ensure_indexes(self, extra: Sequence[str] = FILTER_INDEXES) -> None:
         """Creates the indexes the service's queries use (idempotent)."""
