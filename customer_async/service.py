@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import time
 from datetime import UTC, datetime, timedelta
 
+from customer_async import schemas
 from customer_async.customer_ids import command_customer_id
 from customer_async.dispatch import Dispatcher, reply_address
 from customer_async.edge.decode import Rejection, RequestTopics
@@ -321,6 +323,17 @@ class CustomerService:
         return topics
 
 
+def _settle_the_heap() -> None:
+    """Load what every request uses, then move all objects alive now out of the collector's
+    sight: a full collection over the start-up heap (modules, schemas, ~56,000 objects) took
+    40-60 ms, a pause every request in flight would wait out."""
+    schemas.default_registry().fast_validator("Customer")
+    schemas.default_registry().fast_validator("Customer_FVO")
+    schemas.attribute_types()
+    gc.collect()
+    gc.freeze()
+
+
 def _lane(request: Command | Rejection) -> str | None:
     """Requests sharing a lane run one after another, in the order they arrived.
 
@@ -334,5 +347,13 @@ def _lane(request: Command | Rejection) -> str | None:
 
 
 async def serve(settings: Settings, stop: asyncio.Event) -> None:
-    """Run one service instance until `stop` is set."""
-    await CustomerService(settings).run(stop)
+    """Run one service instance, as this process's main work, until `stop` is set."""
+    service = CustomerService(settings)
+    running = asyncio.create_task(service.run(stop))
+    ready = asyncio.create_task(service.ready.wait())
+    await asyncio.wait({running, ready}, return_when=asyncio.FIRST_COMPLETED)
+    if ready.done():
+        _settle_the_heap()  # a process-wide choice: here, not in a service someone embeds
+    else:
+        ready.cancel()
+    await running
