@@ -3,11 +3,9 @@
 Events are keyed by customer id, so a customer's events share one partition of the notification
 topic and arrive in the order they were published. Once the event of a later change to the same
 customer has arrived, every event an earlier (already answered) request caused has arrived too,
-so "no event" can be asserted without waiting for a timeout.
-
-The same holds for a `CustomerClient` event stream of one customer (`client.events(customer_id=…)`)
-entered before the requests: `events_before_marker` returns every event the stream got before a
-marker patch's, so exactly the events those requests caused.
+so "no event" can be asserted without waiting for a timeout: a `CustomerClient` event stream of
+one customer (`client.events(customer_id=…)`) entered before the requests holds, before a marker
+patch's event, exactly the events those requests caused (`events_before_marker`).
 """
 
 from __future__ import annotations
@@ -16,35 +14,10 @@ import asyncio
 import uuid
 
 from customer_async.client import CustomerClient, CustomerEvent, EventStream
-from customer_async.types import Operation
-from tests.support.client import REPLY_TIMEOUT, Received, ServiceClient
+from tests.support.client import REPLY_TIMEOUT
 
 MARKER_ATTRIBUTE = "description"
 """What the marker patch changes; assert on the customer before asking for settled events."""
-
-
-async def await_earlier_events(client: ServiceClient, customer_id: str) -> None:
-    """Returns once every event of the customer's already answered requests has arrived.
-
-    Sends a marker patch to the customer and waits for its event; the marker changes the
-    customer's `description`.
-    """
-    marker = await client.send(
-        Operation.PATCH,
-        {MARKER_ATTRIBUTE: f"marker {uuid.uuid4()}"},
-        parameters={"id": customer_id},
-    )
-    assert marker is not None
-    reply = await client.reply(marker)
-    assert reply.status == 200, reply.body
-    await client.events_for(marker, 1)
-
-
-def caused_by(client: ServiceClient, correlation_id: str) -> list[Received]:
-    """The events received so far that carry `correlation_id`."""
-    return [
-        event for event in client.events if event.headers.get("X-Correlation-Id") == correlation_id
-    ]
 
 
 async def next_events(
