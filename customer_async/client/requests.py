@@ -51,8 +51,15 @@ def comma_list(value: str | Sequence[str] | None) -> str | None:
     """`fields` or `sort` as the comma-separated text the contract takes (None when empty)."""
     if value is None:
         return None
+    if not isinstance(value, str) and not _is_list(value, str):
+        raise TypeError(f"expected text or a list of texts, not {value!r}")
     text = value if isinstance(value, str) else ",".join(value)
     return text or None
+
+
+def _is_list(value: object, item: type | tuple[type, ...]) -> bool:
+    """A list or tuple (not text, not a mapping) whose every element is an `item`."""
+    return isinstance(value, list | tuple) and all(isinstance(v, item) for v in value)
 
 
 def list_parameters(
@@ -69,7 +76,12 @@ def list_parameters(
     for key, value in (filters or {}).items():
         if key in LIST_CONTROLS:
             raise ValueError(f"{key!r} is a list parameter, not a filter: pass it by name")
-        parameters[key] = value if isinstance(value, str | int | float | bool) else list(value)
+        if isinstance(value, str | int | float | bool):
+            parameters[key] = value
+        elif _is_list(value, (str, int, float, bool)):
+            parameters[key] = list(value)
+        else:  # a mapping or None would reach the service as something else than meant
+            raise TypeError(f"filter {key!r}: expected a value or a list of values, not {value!r}")
     if (text := comma_list(fields)) is not None:
         parameters["fields"] = text
     if (text := comma_list(sort)) is not None:

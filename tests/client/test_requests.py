@@ -108,3 +108,17 @@ def test_comma_list_accepts_text_or_a_sequence() -> None:
     assert comma_list("name,status") == "name,status"
     assert comma_list(("name", "status")) == "name,status"
     assert comma_list(None) is None
+
+
+@pytest.mark.parametrize("value", [{"$ne": None}, None, {"a", "b"}, [["nested"]], [{"a": 1}]])
+def test_a_filter_value_that_is_no_value_or_list_of_values_is_refused(value: object) -> None:
+    with pytest.raises(TypeError, match="filter 'name'"):
+        list_parameters({"name": value})  # type: ignore[dict-item]
+
+
+@pytest.mark.parametrize("value", [{"name": 1}, 3, ["name", 2]])
+def test_fields_or_sort_that_are_not_texts_are_refused(value: object) -> None:
+    with pytest.raises(TypeError, match="expected text"):
+        comma_list(value)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="expected text"):
+        list_parameters(sort=value)  # type: ignore[arg-type]
