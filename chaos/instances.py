@@ -12,9 +12,9 @@ import sys
 import time
 from pathlib import Path
 
+from chaos.stack import REPO
 from customer_async.settings import Settings
 
-REPO = Path(__file__).resolve().parents[1]
 Partition = tuple[str, int]
 
 _LAG_LINE = re.compile(r"^customer_async_consumer_lag\{(?P<labels>[^}]*)\}", re.MULTILINE)

@@ -64,7 +64,6 @@ class Request:
     sends: list[float] = field(default_factory=list)
     """Wall times it was produced (acknowledged by the broker)."""
     final: SeenReply | None = None
-    answered: asyncio.Event = field(default_factory=asyncio.Event)
     transient: SeenReply | None = None
     """The latest 503, until a final reply arrives."""
     changed: asyncio.Event = field(default_factory=asyncio.Event)
@@ -116,7 +115,6 @@ class Ledger:
             request.changed.set()
         elif request.final is None:
             request.final = reply
-            request.answered.set()
             request.changed.set()
         async with self._arrivals:
             self._arrivals.notify_all()
