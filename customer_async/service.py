@@ -38,6 +38,8 @@ from customer_async.writes import WritePath, error_reply
 log = logging.getLogger(__name__)
 
 _COMMIT_INTERVAL = 0.1
+_REVOKE_GRACE = 1.0
+"""Seconds a rebalance waits for requests in hand before abandoning those that wrote nothing."""
 """Seconds between offset commits while records keep finishing."""
 _SETTLE_INTERVAL = 0.02
 """Seconds between bulk settles while writes keep being published."""
@@ -198,7 +200,8 @@ class CustomerService:
 
         def finished(done: asyncio.Task[None]) -> None:
             self._handling.discard(done)
-            self._offsets.done(partition, record.offset)
+            if not done.cancelled():  # an abandoned record stays uncommitted: delivered again
+                self._offsets.done(partition, record.offset)
 
         task.add_done_callback(finished)
 
@@ -216,7 +219,20 @@ class CustomerService:
         await self._commit()
 
     async def _partitions_revoked(self, revoked: set[Partition]) -> None:
-        """Before the group moves partitions: finish what is in hand and commit it."""
+        """Before the group moves partitions: finish what is in hand and commit it.
+
+        What has not written anything after a short grace (most often a write waiting for the
+        lease of a customer whose holder died, up to the lease's 30 s) is abandoned instead:
+        its record stays uncommitted and is delivered again to the partition's next owner, and
+        this instance rejoins the group at once rather than keeping the partitions unserved.
+        """
+        if self._handling:
+            _, pending = await asyncio.wait(set(self._handling), timeout=_REVOKE_GRACE)
+            abandoned = [t for t in pending if not self._writes.has_written(t)]
+            for task in abandoned:
+                task.cancel()
+            if abandoned:
+                log.info("rebalance: %d requests in hand to be delivered again", len(abandoned))
         await self._finish_in_hand()
         self._offsets.forget(revoked)
 

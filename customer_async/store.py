@@ -154,6 +154,10 @@ class _Lease:
             try:
                 await self._leases.insert_one(self._lease(customer_id, token, now + self._ttl))
                 return token
+            except asyncio.CancelledError:
+                # The insert may have landed: give back what may be ours, then stop.
+                await asyncio.shield(self.release(customer_id, token))
+                raise
             except DuplicateKeyError:
                 await self._leases.delete_one({"_id": customer_id, "expires": {"$lt": now}})
                 # A little jitter, so two instances polling one lease do not stay in step.

@@ -86,6 +86,18 @@ class WritePath:
         self._settler = settler
         self._keep = context.settings.requests_remembered
         self._crash_after_write = crash_after_write
+        self._writing: set[asyncio.Task[object]] = set()
+
+    def has_written(self, task: asyncio.Task[object]) -> bool:
+        """Whether `task` has sent a write to the store: from then on it must run to its end
+        (publish); before, stopping it leaves nothing behind but a request to deliver again."""
+        return task in self._writing
+
+    def _writes_now(self) -> None:
+        task = asyncio.current_task()
+        if task is not None and task not in self._writing:
+            self._writing.add(task)
+            task.add_done_callback(self._writing.discard)
 
     async def apply(self, command: Command, address: ReplyAddress) -> Reply:
         """Apply `command` (at most once) and deliver its reply, which it returns; store errors
@@ -101,6 +113,7 @@ class WritePath:
                 address=address,
                 events=change.events,
             )
+            self._writes_now()
             if await self._store.insert(record, self._context.shadow(record.resource)):
                 await self._written(record)
                 return change.reply
@@ -135,6 +148,7 @@ class WritePath:
             if not current.live:
                 raise CustomerNotFound(f"no customer with id {customer.customer_id!r}")
             after = self._decide(command, current, address)
+            self._writes_now()
             if await customer.write(current, after, self._context.shadow(after.resource)):
                 return after
             # Another writer came first (MongoDB, another instance): read again, after a pause

@@ -11,10 +11,13 @@ from typing import Any
 import pytest
 from pymongo import AsyncMongoClient
 
+from customer_async.client import CustomerClient
 from customer_async.settings import Settings
+from customer_async.types import Operation
 from tests.e2e.conftest import StartService
 from tests.support.client import watched_customer_client
 from tests.support.examples import create_request
+from tests.support.groups import wait_until_members_share
 from tests.support.process import start_service_process
 
 pytestmark = pytest.mark.e2e
@@ -66,3 +69,33 @@ async def test_a_restarted_static_member_releases_the_leases_its_crash_left(
     )
     await start_service(group_instance_id="instance-7")
     assert [lease["_id"] for lease in await leases.find({}).to_list()] == ["held-by-other"]
+
+
+async def test_a_rebalance_does_not_wait_for_a_write_stuck_on_a_dead_holders_lease(
+    customer_client: CustomerClient,
+    start_service: StartService,
+    settings: Settings,
+    mongo: AsyncMongoClient[dict[str, Any]],
+) -> None:
+    """A patch waiting for the lease a killed instance left (FerretDB) is handed over at a
+    rebalance, not waited out: the group shares the partitions while the lease still stands,
+    and the patch, delivered again, is applied once when the lease ends."""
+    if "ferretdbVersion" not in await mongo.server_info():
+        pytest.skip("leases exist only on a store without isolated updates (FerretDB)")
+    created = await customer_client.create(create_request())
+    leases = mongo[settings.mongodb_database]["customer_lease"]
+    expires = datetime.now(UTC) + timedelta(seconds=300)
+    await leases.insert_one({"_id": created["id"], "token": "t", "expires": expires})
+    patching = asyncio.create_task(
+        customer_client.patch(created["id"], {"description": "after the lease"}, timeout=180)
+    )
+    await start_service()  # a second instance joins: the first revokes with the patch in hand
+    await wait_until_members_share(settings, settings.request_topic(Operation.PATCH), members=2)
+    assert await leases.count_documents({"_id": created["id"]}) == 1  # it still stands
+    assert not patching.done()
+    await leases.delete_one({"_id": created["id"]})  # the dead holder's lease ends
+    patched = await patching
+    assert patched["description"] == "after the lease"
+    stored = await mongo[settings.mongodb_database]["customer"].find_one({"_id": created["id"]})
+    assert stored is not None
+    assert stored["_version"] == 2  # the create, then the patch once
