@@ -268,14 +268,19 @@ class CustomerStore:
         return self._writers
 
     async def _retrying(self, what: str, operation: Callable[[], Awaitable[T]]) -> T:
-        """Runs `operation`, retrying connection failures until the retry budget is spent."""
-        deadline = time.monotonic() + self._retry_seconds
+        """Runs `operation`, retrying connection failures until the retry budget is spent.
+
+        The budget counts from the first failure: time spent working before it (a lease waited
+        for, a long list) is not an outage."""
+        deadline: float | None = None
         delay = 0.1
         while True:
             try:
                 result = await operation()
             except _RETRIABLE as exc:
                 self._outage.failed(exc)
+                if deadline is None:
+                    deadline = time.monotonic() + self._retry_seconds
                 if time.monotonic() >= deadline:
                     raise StoreUnavailable(
                         f"the store did not answer ({what})",
