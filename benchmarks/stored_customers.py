@@ -51,5 +51,6 @@ class StoredCustomers:
             "_dt": self._shadow,
             "_applied": [],
             "_outbox": [],
+            "_pending": False,
             "_deletedAt": None,
         }

@@ -300,22 +300,31 @@ class CustomerService:
     async def _sweep(self, stop: asyncio.Event) -> None:
         """Every `outbox_sweep_seconds`: publish entries nobody published, purge old tombstones."""
         interval = self.settings.outbox_sweep_seconds
+        retention = timedelta(seconds=self.settings.tombstone_retention_seconds)
+        # Tombstones are purged about a hundred times per retention (every 15 min for a day),
+        # not at every sweep: the store may have to read every customer to find them.
+        purge_every = max(interval, retention.total_seconds() / 100)
+        unmarked = True  # the first sweep also looks at documents older than the `_pending` mark
+        last_purge = time.monotonic()
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), interval)
             if stop.is_set():
                 return
             try:
-                recovered = await self.recover(datetime.now(UTC) - timedelta(seconds=interval))
+                written_before = datetime.now(UTC) - timedelta(seconds=interval)
+                recovered = await self.recover(written_before, unmarked=unmarked)
+                unmarked = False
                 self.metrics.outbox_swept(recovered)
                 if recovered:
                     log.info("published the outbox entries of %d customers", recovered)
-                retention = timedelta(seconds=self.settings.tombstone_retention_seconds)
-                await self._store.purge_tombstones(datetime.now(UTC) - retention)
+                if time.monotonic() - last_purge >= purge_every:
+                    await self._store.purge_tombstones(datetime.now(UTC) - retention)
+                    last_purge = time.monotonic()
             except CustomerAsyncError as exc:
                 log.warning("outbox sweep failed, will try again: %s", exc)
 
-    async def recover(self, written_before: datetime) -> int:
+    async def recover(self, written_before: datetime, *, unmarked: bool = False) -> int:
         """Publish the outbox entries written before the given time; returns how many customers.
 
         A crash between a write and its publish normally heals when the uncommitted request is
@@ -324,6 +333,8 @@ class CustomerService:
         published in its lane, oldest entry first, and read again there.
         """
         found = await self._store.unpublished(written_before)
+        if unmarked:
+            found += await self._store.unpublished(written_before, unmarked=True)
         for stale in found:
             async with self._lanes.hold(stale.customer_id):
                 current = await self._store.load(stale.customer_id)

@@ -62,7 +62,7 @@ _SETTLES_PER_COMMAND = 16
 whole command ends (its pool has 50 by default): a bulk write larger than the pool deadlocks the
 server, so settles go in commands of this many statements."""
 _NOT_DELETED: Document = {"_deletedAt": None}
-_BOOKKEEPING: Document = {"_applied": 0, "_outbox": 0, "_dt": 0}
+_BOOKKEEPING: Document = {"_applied": 0, "_outbox": 0, "_pending": 0, "_dt": 0}
 """Reads of resources leave the bookkeeping on the server."""
 
 FILTER_INDEXES = (
@@ -311,6 +311,7 @@ class CustomerStore:
                 [("_outbox.at", ASCENDING)], name="outbox_written_at"
             )
             await self._customers.create_index([("_deletedAt", ASCENDING)], name="tombstones")
+            await self._customers.create_index([("_pending", ASCENDING)], name="pending")
             for path in extra:
                 await self._customers.create_index([(path, ASCENDING)], name=f"by_{path}")
 
@@ -441,7 +442,10 @@ class CustomerStore:
         async def run() -> list[str]:
             async with writers.hold_many(list(published)) as held:
                 settles = [
-                    UpdateOne({"_id": c, "_version": published[c]}, {"$set": {"_outbox": []}})
+                    UpdateOne(
+                        {"_id": c, "_version": published[c]},
+                        {"$set": {"_outbox": [], "_pending": False}},
+                    )
                     for c in held
                 ]
                 for start in range(0, len(settles), _SETTLES_PER_COMMAND):
@@ -452,13 +456,21 @@ class CustomerStore:
         return await self._retrying("settle", run)
 
     async def unpublished(
-        self, written_before: datetime, limit: int = 1000
+        self, written_before: datetime, limit: int = 1000, *, unmarked: bool = False
     ) -> list[CustomerRecord]:
-        """Customers with outbox entries written before the given time."""
+        """Customers with outbox entries written before the given time.
+
+        Found by their `_pending` mark, an equality every store serves from an index (FerretDB
+        pushes down neither `$lt` nor a dotted path: without it, each sweep read every
+        customer). `unmarked`: those written before the mark existed instead (once per start).
+        """
+        pending: Document | bool = {"$exists": False} if unmarked else True
 
         async def run() -> list[Stored]:
             cursor = self._customers.find(
-                {"_outbox.at": {"$lt": written_before}}, sort=[("_id", ASCENDING)], limit=limit
+                {"_pending": pending, "_outbox.at": {"$lt": written_before}},
+                sort=[("_id", ASCENDING)],
+                limit=limit,
             )
             return await cursor.to_list()
 
@@ -537,6 +549,7 @@ def _bookkeeping(record: CustomerRecord, shadow: Document) -> Document:
         "_dt": shadow,
         "_applied": [_applied_document(a, resource) for a in record.applied],
         "_outbox": [_publication_document(p, resource) for p in record.outbox],
+        "_pending": bool(record.outbox),
         "_deletedAt": record.deleted_at,
     }
 

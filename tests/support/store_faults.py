@@ -406,7 +406,7 @@ class StoreFaults:
             link.drop()
 
 
-def settles(command: StoreCommand, fields: Iterable[str] = ("_outbox",)) -> bool:
+def settles(command: StoreCommand, fields: Iterable[str] = ("_outbox", "_pending")) -> bool:
     """Whether `command` is an update whose every statement touches only bookkeeping `fields`.
 
     That is how a write path empties (or trims) a customer's outbox after publishing it, as
