@@ -16,6 +16,7 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from tests.support.ferretdb import _stack_value
+from tests.support.servers import Servers
 
 pytestmark = pytest.mark.e2e
 
@@ -34,8 +35,12 @@ def _psql(sql: str) -> str:
 
 
 @pytest.fixture
-def local_stack_store() -> None:
-    if not os.environ.get("CUSTOMER_ASYNC_STACK_POSTGRESQL_URL"):
+def local_stack_store(servers: Servers) -> None:
+    """The store under test is the native stack's (started by the session, or named by the
+    environment that `scripts/stack env` printed); under Docker it is MongoDB, no twins."""
+    if servers.origin != "native stack" and not os.environ.get(
+        "CUSTOMER_ASYNC_STACK_POSTGRESQL_URL"
+    ):
         pytest.skip("the store under test is not the local stack's FerretDB on PostgreSQL")
 
 
