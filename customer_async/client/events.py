@@ -8,7 +8,7 @@ import json
 import logging
 from collections import deque
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import Any, Final
 
@@ -61,6 +61,12 @@ class CustomerEvent:
     body: Mapping[str, Any]
     partition: int = 0
     offset: int = 0
+    headers: Mapping[str, str] = field(default_factory=dict)
+    """The record's headers as published (`eventType`, `X-Correlation-Id`, `Content-Type`,
+    `X-Resource-Version`, `traceparent`…): the fields above fall back to the body when a
+    header is missing; these say what was really there."""
+    key: str | None = None
+    """The record's key as published (the customer id), None when it had none."""
 
     @property
     def customer(self) -> Mapping[str, Any]:
@@ -90,6 +96,8 @@ def parse_event(
         body=body,
         partition=partition,
         offset=offset,
+        headers=headers,
+        key=None if key is None else key.decode("utf-8", "replace"),
     )
     if event.customer_id is None and "id" in event.customer:
         event = _with_customer_id(event, str(event.customer["id"]))
@@ -97,16 +105,7 @@ def parse_event(
 
 
 def _with_customer_id(event: CustomerEvent, customer_id: str) -> CustomerEvent:
-    return CustomerEvent(
-        event_type=event.event_type,
-        customer_id=customer_id,
-        event_id=event.event_id,
-        event_time=event.event_time,
-        correlation_id=event.correlation_id,
-        body=event.body,
-        partition=event.partition,
-        offset=event.offset,
-    )
+    return replace(event, customer_id=customer_id)
 
 
 class _Assigned(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka has no hints

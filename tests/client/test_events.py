@@ -65,6 +65,9 @@ def test_a_notification_record_becomes_an_event() -> None:
     assert (event.correlation_id, event.event_time) == ("corr-1", "2026-01-01T00:00:00Z")
     assert event.customer["status"] == "Approved"
     assert (event.partition, event.offset) == (1, 7)
+    assert event.key == "42"
+    assert event.headers["eventType"] == "CustomerStateChangeEvent"
+    assert event.headers["X-Correlation-Id"] == "corr-1"
 
 
 def test_without_a_key_the_customer_id_comes_from_the_body() -> None:
@@ -72,6 +75,15 @@ def test_without_a_key_the_customer_id_comes_from_the_body() -> None:
     event = parse_event(None, value, headers, partition=0, offset=0)
     assert event is not None
     assert event.customer_id == "42"
+    assert event.key is None  # what the record really carried
+
+
+def test_headers_say_what_was_there_where_the_fields_fall_back_to_the_body() -> None:
+    key, value, _ = event_record("CustomerDeleteEvent", "42")
+    event = parse_event(key, value, [], partition=0, offset=0)
+    assert event is not None
+    assert event.event_type == "CustomerDeleteEvent"  # from the body
+    assert event.headers == {}
 
 
 @pytest.mark.parametrize("value", [b"", b"not json", b"[1, 2]"])
