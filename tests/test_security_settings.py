@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 from pydantic import ValidationError
 
+from chaos.stack import free_port
 from customer_async import cli
 from customer_async.client import CustomerClient
 from customer_async.edge.kafka_security import (
@@ -19,7 +20,6 @@ from customer_async.edge.kafka_security import (
     kafka_client_options,
 )
 from customer_async.settings import Settings, mask_uri_password
-from tests.support.ferretdb import free_port
 
 SECRET = "s3cr3t-never-shown"
 

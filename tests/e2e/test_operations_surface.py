@@ -15,13 +15,14 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from chaos.stack import free_port
 from customer_async.client import MERGE_PATCH, NotFound, ServiceUnavailable
 from customer_async.settings import Settings
 from customer_async.types import Operation
 from tests.e2e.conftest import StartService
 from tests.support.client import watched_customer_client
 from tests.support.examples import create_request
-from tests.support.ferretdb import PrivateFerretDB, free_port
+from tests.support.ferretdb import PrivateFerretDB
 from tests.support.http import http_get
 from tests.support.process import start_service_process
 

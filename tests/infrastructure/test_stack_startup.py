@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from chaos.stack import free_port, process_alive
 from tests.support.cpu_load import busy_cores
-from tests.support.ferretdb import free_port
-from tests.support.private_stack import PrivateStack, process_alive
+from tests.support.private_stack import PrivateStack
 from tests.support.servers import REPO
 
 pytestmark = pytest.mark.e2e

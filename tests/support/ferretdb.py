@@ -7,10 +7,10 @@ service while its data stays where it was.
 from __future__ import annotations
 
 import asyncio
-import socket
 import subprocess
 from pathlib import Path
 
+from chaos.stack import free_port
 from tests.support.servers import REPO, reachable
 
 
@@ -22,14 +22,6 @@ def _stack_value(name: str) -> str:
         ["bash", "-c", script], cwd=REPO, check=True, capture_output=True, text=True
     )
     return found.stdout.strip()
-
-
-def free_port() -> int:
-    """A TCP port nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 class PrivateFerretDB:

@@ -7,7 +7,7 @@ import os
 import signal
 from pathlib import Path
 
-from tests.support.ferretdb import free_port
+from chaos.stack import free_port, process_alive
 from tests.support.servers import REPO
 
 
@@ -107,12 +107,3 @@ class PrivateStack:
                 return
             await asyncio.sleep(0.1)
         raise AssertionError("the private broker did not stop in 60 s")
-
-
-def process_alive(pid: int) -> bool:
-    """Whether `pid` is a live process (a zombie waiting to be reaped is not)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
