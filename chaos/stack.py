@@ -31,6 +31,20 @@ def process_alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
+def stack_environment(directory: Path, kafka_port: int, mongodb_port: int) -> dict[str, str]:
+    """The environment for `scripts/stack` to run a stack of its own: data under `directory`,
+    these ports and free ones for the controller and PostgreSQL (nothing inherited from a
+    `CUSTOMER_ASYNC_STACK_*` setting of the caller's, which could point at shared data)."""
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith("CUSTOMER_ASYNC_STACK_")},
+        "CUSTOMER_ASYNC_STACK_DIR": str(directory),
+        "CUSTOMER_ASYNC_STACK_KAFKA_PORT": str(kafka_port),
+        "CUSTOMER_ASYNC_STACK_CONTROLLER_PORT": str(free_port()),
+        "CUSTOMER_ASYNC_STACK_MONGODB_PORT": str(mongodb_port),
+        "CUSTOMER_ASYNC_STACK_POSTGRESQL_PORT": str(free_port()),
+    }
+
+
 class StackFailed(RuntimeError):
     """`scripts/stack` ended with an error (its output's tail is the message)."""
 
@@ -42,14 +56,7 @@ class PrivateStack:
         self.directory = directory
         self.kafka_port = free_port()
         self.mongodb_port = free_port()
-        self._env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("CUSTOMER_ASYNC_STACK_")},
-            "CUSTOMER_ASYNC_STACK_DIR": str(directory),
-            "CUSTOMER_ASYNC_STACK_KAFKA_PORT": str(self.kafka_port),
-            "CUSTOMER_ASYNC_STACK_CONTROLLER_PORT": str(free_port()),
-            "CUSTOMER_ASYNC_STACK_MONGODB_PORT": str(self.mongodb_port),
-            "CUSTOMER_ASYNC_STACK_POSTGRESQL_PORT": str(free_port()),
-        }
+        self._env = stack_environment(directory, self.kafka_port, self.mongodb_port)
 
     @property
     def kafka_bootstrap_servers(self) -> str:

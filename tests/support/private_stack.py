@@ -7,7 +7,7 @@ import os
 import signal
 from pathlib import Path
 
-from chaos.stack import free_port, process_alive
+from chaos.stack import free_port, process_alive, stack_environment
 from tests.support.servers import REPO
 
 
@@ -19,14 +19,7 @@ class PrivateStack:
         self.sasl_port = free_port() if sasl_ssl else None
         self.mongodb_port = free_port()
         self._directory = directory
-        self._env = {
-            **os.environ,
-            "CUSTOMER_ASYNC_STACK_DIR": str(directory),
-            "CUSTOMER_ASYNC_STACK_KAFKA_PORT": str(self.kafka_port),
-            "CUSTOMER_ASYNC_STACK_CONTROLLER_PORT": str(free_port()),
-            "CUSTOMER_ASYNC_STACK_MONGODB_PORT": str(self.mongodb_port),
-            "CUSTOMER_ASYNC_STACK_POSTGRESQL_PORT": str(free_port()),
-        }
+        self._env = stack_environment(directory, self.kafka_port, self.mongodb_port)
         if self.sasl_port is not None:  # the broker's SASL_SSL listener (SCRAM-SHA-512)
             self._env["CUSTOMER_ASYNC_STACK_KAFKA_SASL_PORT"] = str(self.sasl_port)
 
