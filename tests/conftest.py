@@ -12,6 +12,7 @@ from pymongo import AsyncMongoClient
 
 from customer_async.settings import Settings
 from tests.support.servers import Servers, provide_servers, remove_test_data
+from tests.support.store_faults import StoreFaults
 
 # Two cores shared with a broker and a store: an example's wall time says nothing about its
 # correctness, so no per-example deadline (properties stay exactly as strict).
@@ -73,3 +74,11 @@ async def mongo(servers: Servers) -> AsyncIterator[AsyncMongoClient[dict[str, ob
         yield client
     finally:
         await client.close()
+
+
+@pytest.fixture
+async def faults(servers: Servers) -> AsyncIterator[StoreFaults]:
+    """A loopback fault proxy in front of the real store (tests/support/store_faults.py)."""
+    async with StoreFaults(servers.mongodb_uri) as proxy:
+        yield proxy
+        assert proxy.framing_errors == []

@@ -32,7 +32,7 @@ import copy
 import functools
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -57,7 +57,6 @@ from customer_async.types import Operation
 from tests.e2e.conftest import StartService
 from tests.support.client import Received, ServiceClient
 from tests.support.examples import create_request
-from tests.support.servers import Servers
 from tests.support.store_faults import Fault, Rule, StoreCommand, StoreFaults, settles
 
 pytestmark = pytest.mark.e2e
@@ -526,13 +525,6 @@ def _frozen(value: Any) -> Any:
     if isinstance(value, list):
         return tuple(_frozen(v) for v in value)
     return value
-
-
-@pytest.fixture
-async def faults(servers: Servers) -> AsyncIterator[StoreFaults]:
-    async with StoreFaults(servers.mongodb_uri) as proxy:
-        yield proxy
-        assert proxy.framing_errors == []
 
 
 async def test_delivery_promises_hold_under_random_store_faults(

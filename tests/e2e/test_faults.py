@@ -24,7 +24,6 @@ from customer_async.types import Operation
 from tests.e2e.conftest import StartService
 from tests.support.client import Received, ServiceClient
 from tests.support.examples import create_request
-from tests.support.servers import Servers
 from tests.support.store_faults import Fault, Rule, StoreCommand, StoreFaults, settles
 
 pytestmark = pytest.mark.e2e
@@ -53,14 +52,6 @@ def fault_settings(faults: StoreFaults) -> dict[str, object]:
         "outbox_sweep_seconds": SWEEP_SECONDS,
         "tombstone_retention_seconds": RETENTION_SECONDS,
     }
-
-
-@pytest.fixture
-async def faults(servers: Servers) -> AsyncIterator[StoreFaults]:
-    """A fault proxy in front of the real store."""
-    async with StoreFaults(servers.mongodb_uri) as proxy:
-        yield proxy
-        assert proxy.framing_errors == []
 
 
 @pytest.fixture

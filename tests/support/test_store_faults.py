@@ -74,13 +74,6 @@ def test_proxied_uri_keeps_credentials_and_options() -> None:
 
 
 @pytest.fixture
-async def faults(servers: Servers) -> AsyncIterator[StoreFaults]:
-    async with StoreFaults(servers.mongodb_uri) as proxy:
-        yield proxy
-        assert proxy.framing_errors == []
-
-
-@pytest.fixture
 async def through(faults: StoreFaults) -> AsyncIterator[Client]:
     """A client of the store through the proxy that surfaces every fault (no retries)."""
     client: Client = AsyncMongoClient(
