@@ -38,9 +38,9 @@ from customer_async.writes import WritePath, error_reply
 log = logging.getLogger(__name__)
 
 _COMMIT_INTERVAL = 0.1
+"""Seconds between offset commits while records keep finishing."""
 _REVOKE_GRACE = 1.0
 """Seconds a rebalance waits for requests in hand before abandoning those that wrote nothing."""
-"""Seconds between offset commits while records keep finishing."""
 _SETTLE_INTERVAL = 0.02
 """Seconds between bulk settles while writes keep being published."""
 
@@ -356,7 +356,6 @@ def _settle_the_heap() -> None:
     40-60 ms, a pause every request in flight would wait out."""
     schemas.default_registry().fast_validator("Customer")
     schemas.default_registry().fast_validator("Customer_FVO")
-    schemas.attribute_types()
     gc.collect()
     gc.freeze()
 
