@@ -148,25 +148,27 @@ class FaultInjector:
         if not result.partitions:
             result.notes.append("its partitions were unknown: recovery from any reply")
 
-    async def _kill_restart(self, planned: PlannedFault) -> FaultResult:
+    async def _kill(
+        self, planned: PlannedFault, target_seconds: float
+    ) -> tuple[ServiceInstance, FaultResult]:
+        """SIGKILL the planned instance, noting its partitions first; the result so far."""
         instance = self._instances[planned.instance]
         result = FaultResult(planned.kind, f"instance {instance.name}", 0.0)
-        result.target_seconds = self._scenario.kill_restart_target
+        result.target_seconds = target_seconds
         await self._assignment(instance, result)
         result.started = result.recovery_from = time.time()
         result.exit_codes.append(await instance.kill())
+        return instance, result
+
+    async def _kill_restart(self, planned: PlannedFault) -> FaultResult:
+        instance, result = await self._kill(planned, self._scenario.kill_restart_target)
         restart = asyncio.create_task(self._restart(instance, result))
         result.first_reply = await self._first_reply_after(result.started, result.partitions)
         await restart
         return result
 
     async def _kill_takeover(self, planned: PlannedFault) -> FaultResult:
-        instance = self._instances[planned.instance]
-        result = FaultResult(planned.kind, f"instance {instance.name}", 0.0)
-        result.target_seconds = self._scenario.takeover_target
-        await self._assignment(instance, result)
-        result.started = result.recovery_from = time.time()
-        result.exit_codes.append(await instance.kill())
+        instance, result = await self._kill(planned, self._scenario.takeover_target)
         result.first_reply = await self._first_reply_after(result.started, result.partitions)
         result.notes.append("restarted after the other instance took over")
         await self._restart(instance, result)
