@@ -17,8 +17,8 @@ from customer_async.log_limits import EXEMPT_ATTRIBUTE
 from customer_async.ops.json_logs import REQUEST_LOGGER, request_fields
 from customer_async.ops.metrics import NO_METRICS, Metrics
 from customer_async.ops.tracing import NO_TRACING, Tracing
+from customer_async.protocol.writes import Sink, WritePath, error_reply
 from customer_async.types import Command, Operation, ReadHandler, ReplyAddress
-from customer_async.writes import Sink, WritePath, error_reply
 
 log = logging.getLogger(__name__)
 request_log = logging.getLogger(REQUEST_LOGGER)

@@ -13,7 +13,6 @@ import contextlib
 import gc
 import logging
 import time
-from datetime import UTC, datetime, timedelta
 
 from customer_async import schemas
 from customer_async.customer_ids import command_customer_id
@@ -23,17 +22,18 @@ from customer_async.edge.kafka import KafkaSink, RequestConsumer, dead_letter_to
 from customer_async.edge.records import HANDLING, IncomingRecord
 from customer_async.errors import CustomerAsyncError, StoreUnavailable
 from customer_async.handlers import HandlerContext, read_handlers_for
-from customer_async.lanes import Lanes
 from customer_async.offsets import OffsetTracker, Partition
 from customer_async.ops.http import OperationsServer
 from customer_async.ops.metrics import ServiceMetrics
 from customer_async.ops.readiness import Dependencies, Phase, Readiness, StorePing, assess
 from customer_async.ops.tracing import tracing_for
+from customer_async.protocol.lanes import Lanes
+from customer_async.protocol.settle import Settler
+from customer_async.protocol.sweep import Sweeper
+from customer_async.protocol.writes import WritePath, error_reply
 from customer_async.settings import Settings
-from customer_async.settle import Settler
 from customer_async.store import CustomerStore
 from customer_async.types import Command, Operation, ReplyAddress
-from customer_async.writes import WritePath, error_reply
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,15 @@ class CustomerService:
             self._publisher,
             self._settler,
             crash_after_write=settings.fault_crash_after_write,
+        )
+        self._sweeper = Sweeper(
+            self._store,
+            self._writes,
+            self._settler,
+            self._lanes,
+            interval=settings.outbox_sweep_seconds,
+            retention=settings.tombstone_retention_seconds,
+            swept=self.metrics.outbox_swept,
         )
         self._dispatcher = Dispatcher(
             read_handlers_for(context), self._writes, self._publisher, self.metrics, self.tracing
@@ -135,7 +144,7 @@ class CustomerService:
             return
         await self._sink.start()
         background = [
-            asyncio.create_task(self._sweep(stop)),
+            asyncio.create_task(self._sweeper.run(stop)),
             asyncio.create_task(self._settle_continuously(stop)),
         ]
         try:
@@ -296,52 +305,6 @@ class CustomerService:
             else:
                 return True
         return False
-
-    async def _sweep(self, stop: asyncio.Event) -> None:
-        """Every `outbox_sweep_seconds`: publish entries nobody published, purge old tombstones."""
-        interval = self.settings.outbox_sweep_seconds
-        retention = timedelta(seconds=self.settings.tombstone_retention_seconds)
-        # Tombstones are purged about a hundred times per retention (every 15 min for a day),
-        # not at every sweep: the store may have to read every customer to find them.
-        purge_every = max(interval, retention.total_seconds() / 100)
-        unmarked = True  # the first sweep also looks at documents older than the `_pending` mark
-        last_purge = time.monotonic()
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), interval)
-            if stop.is_set():
-                return
-            try:
-                written_before = datetime.now(UTC) - timedelta(seconds=interval)
-                recovered = await self.recover(written_before, unmarked=unmarked)
-                unmarked = False
-                self.metrics.outbox_swept(recovered)
-                if recovered:
-                    log.info("published the outbox entries of %d customers", recovered)
-                if time.monotonic() - last_purge >= purge_every:
-                    await self._store.purge_tombstones(datetime.now(UTC) - retention)
-                    last_purge = time.monotonic()
-            except CustomerAsyncError as exc:
-                log.warning("outbox sweep failed, will try again: %s", exc)
-
-    async def recover(self, written_before: datetime, *, unmarked: bool = False) -> int:
-        """Publish the outbox entries written before the given time; returns how many customers.
-
-        A crash between a write and its publish normally heals when the uncommitted request is
-        delivered again, or when the customer is written next; this covers the rest (a request
-        answered 503 whose write did land, one that will not come again). Each customer is
-        published in its lane, oldest entry first, and read again there.
-        """
-        found = await self._store.unpublished(written_before)
-        if unmarked:
-            found += await self._store.unpublished(written_before, unmarked=True)
-        for stale in found:
-            async with self._lanes.hold(stale.customer_id):
-                current = await self._store.load(stale.customer_id)
-                if current is not None:
-                    await self._writes.publish(current)
-        await self._settler.flush()
-        return len(found)
 
     def _all_topics(self) -> list[str]:
         topics = [self.settings.notification_topic, dead_letter_topic(self.settings)]

@@ -19,12 +19,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any, TypeVar
 
 import pymongo
@@ -44,7 +43,9 @@ from pymongo.errors import (
 from customer_async.errors import FilterParseError, InternalError, StoreUnavailable
 from customer_async.log_limits import OutageLog
 from customer_async.ops.metrics import NO_METRICS, Metrics
-from customer_async.record import AppliedRequest, CustomerRecord, Publication
+from customer_async.protocol.lease import CustomerLease, LeaseEntry, NoLease, Writers
+from customer_async.protocol.record import AppliedRequest, CustomerRecord, Publication
+from customer_async.protocol.retry import StoreRetry
 from customer_async.settings import Settings
 from customer_async.types import Document, Event, Reply, ReplyAddress
 
@@ -55,6 +56,7 @@ Stored = dict[str, Any]
 
 INTERNAL_PREFIX = "_"
 _RETRIABLE = (ConnectionFailure, NetworkTimeout, ServerSelectionTimeoutError)
+_DUPLICATE_KEY = 11000
 _NOT_IMPLEMENTED = 238  # FerretDB's answer to an index option it lacks (TTL)
 _INVALID_REGEX = 51091  # MongoDB's (and FerretDB's) code for a regular expression it cannot run
 _SETTLES_PER_COMMAND = 16
@@ -97,96 +99,56 @@ class Page:
     total: int
 
 
-class _NoLease:
-    """Writers of one customer need no coordination: the server applies updates atomically."""
+class _MongoLeases:
+    """The `customer_lease` collection as a `LeaseTable` (unique `_id`: the customer id)."""
 
-    async def acquire(self, customer_id: str) -> str | None:
-        del customer_id
-        return None
-
-    async def release(self, customer_id: str, token: str | None) -> None:
-        del customer_id, token
-
-    async def release_predecessors(self) -> int:
-        return 0
-
-    @contextlib.asynccontextmanager
-    async def hold_many(self, customer_ids: Sequence[str]) -> AsyncIterator[Sequence[str]]:
-        yield customer_ids
-
-
-class _Lease:
-    """One writer per customer at a time, for a server without isolated updates.
-
-    FerretDB v1 applies an update by reading the document and writing it back, unisolated, so
-    two conditional updates of one customer can both "succeed" and one change is lost. An insert
-    of a unique `_id` is atomic there, so a lease document per customer serialises its writers.
-    A lease outlives a crashed holder by at most `ttl`, after which it may be taken over.
-    """
-
-    def __init__(
-        self, leases: AsyncCollection[Stored], holder: str | None, ttl: float = 30.0
-    ) -> None:
+    def __init__(self, leases: AsyncCollection[Stored]) -> None:
         self._leases = leases
-        self._holder = holder
-        self._ttl = timedelta(seconds=ttl)
 
-    def _lease(self, customer_id: str, token: str, expires: datetime) -> Stored:
-        lease: Stored = {"_id": customer_id, "token": token, "expires": expires}
-        if self._holder is not None:
-            lease["holder"] = self._holder
-        return lease
+    async def insert(self, leases: Sequence[LeaseEntry]) -> set[str]:
+        documents = [
+            {"_id": e.customer_id, "token": e.token, "holder": e.holder, "expires": e.expires}
+            for e in leases
+        ]
+        try:
+            if len(documents) == 1:
+                await self._leases.insert_one(documents[0])
+            else:
+                await self._leases.insert_many(documents, ordered=False)
+        except DuplicateKeyError:
+            return {leases[0].customer_id}
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if any(e.get("code") != _DUPLICATE_KEY for e in errors):
+                raise
+            return {leases[e["index"]].customer_id for e in errors}
+        return set()
 
-    async def release_predecessors(self) -> int:
-        """Remove the leases an earlier run of this instance left (a crash strands them until
-        they expire); this run holds none yet. Only with a stable instance id."""
-        if self._holder is None:
-            return 0
-        result = await self._leases.delete_many({"holder": self._holder})
+    async def remove(self, customer_ids: Sequence[str], token: str) -> None:
+        if len(customer_ids) == 1:
+            await self._leases.delete_one({"_id": customer_ids[0], "token": token})
+        else:
+            await self._leases.delete_many({"_id": {"$in": list(customer_ids)}, "token": token})
+
+    async def remove_expired(self, now: datetime, customer_ids: Sequence[str] | None) -> int:
+        query: Document = {"expires": {"$lt": now}}
+        if customer_ids is not None:
+            query["_id"] = customer_ids[0] if len(customer_ids) == 1 else {"$in": customer_ids}
+        result = await self._leases.delete_many(query)
         return result.deleted_count
 
-    async def acquire(self, customer_id: str) -> str:
-        """Waits until the customer's lease is free, takes it, and returns its token."""
-        token = uuid.uuid4().hex
-        delay = 0.002
-        while True:
-            now = datetime.now(UTC)
-            try:
-                await self._leases.insert_one(self._lease(customer_id, token, now + self._ttl))
-                return token
-            except asyncio.CancelledError:
-                # The insert may have landed: give back what may be ours, then stop.
-                await asyncio.shield(self.release(customer_id, token))
-                raise
-            except DuplicateKeyError:
-                await self._leases.delete_one({"_id": customer_id, "expires": {"$lt": now}})
-                # A little jitter, so two instances polling one lease do not stay in step.
-                await asyncio.sleep(delay * random.uniform(0.5, 1.5))
-                delay = min(delay * 2, 0.05)
+    async def remove_held_by(self, holder: str) -> int:
+        result = await self._leases.delete_many({"holder": holder})
+        return result.deleted_count
 
-    async def release(self, customer_id: str, token: str | None) -> None:
-        """Gives the lease back (only the holder's token can)."""
-        await self._leases.delete_one({"_id": customer_id, "token": token})
+    async def extend(self, customer_ids: Sequence[str], holder: str, expires: datetime) -> None:
+        await self._leases.update_many(
+            {"_id": {"$in": list(customer_ids)}, "holder": holder}, {"$set": {"expires": expires}}
+        )
 
-    @contextlib.asynccontextmanager
-    async def hold_many(self, customer_ids: Sequence[str]) -> AsyncIterator[Sequence[str]]:
-        """Leases for as many of `customer_ids` as are free now (three commands in all)."""
-        token = uuid.uuid4().hex
-        expires = datetime.now(UTC) + self._ttl
-        try:
-            await self._leases.insert_many(
-                [self._lease(c, token, expires) for c in customer_ids],
-                ordered=False,
-            )
-            held = list(customer_ids)
-        except BulkWriteError as exc:
-            taken = {customer_ids[e["index"]] for e in exc.details.get("writeErrors", [])}
-            held = [c for c in customer_ids if c not in taken]
-        try:
-            yield held
-        finally:
-            if held:
-                await self._leases.delete_many({"_id": {"$in": held}, "token": token})
+
+def _transient(error: BaseException) -> bool:
+    return isinstance(error, _RETRIABLE)
 
 
 class CustomerStore:
@@ -202,16 +164,24 @@ class CustomerStore:
         concurrent_lists: int = 4,
         list_timeout_seconds: float = 60.0,
         instance_id: str | None = None,
+        lease_ttl_seconds: float = 30.0,
     ):
-        self._instance_id = instance_id
+        self._holder = instance_id or f"run-{uuid.uuid4().hex}"
+        self._stable_holder = instance_id is not None
+        self._lease_ttl = lease_ttl_seconds
         self._client = client
         self._lists = asyncio.Semaphore(concurrent_lists)
         self._list_timeout = list_timeout_seconds
         self._customers: AsyncCollection[Stored] = client[database]["customer"]
         self._leases: AsyncCollection[Stored] = client[database]["customer_lease"]
-        self._retry_seconds = retry_seconds
-        self._writers: _NoLease | _Lease | None = None
-        self._outage = OutageLog("store", log)
+        self._retry = StoreRetry(
+            retry_seconds,
+            _transient,
+            PyMongoError,
+            outage=OutageLog("store", log),
+            retried=metrics.store_retried,
+        )
+        self._writers: Writers | None = None
         self._metrics = metrics
 
     @classmethod
@@ -239,7 +209,7 @@ class CustomerStore:
     @property
     def retry_seconds(self) -> float:
         """How long an outage is retried before a command gives up (StoreUnavailable)."""
-        return self._retry_seconds
+        return self._retry.budget
 
     async def close(self) -> None:
         """Closes the client's connections."""
@@ -248,7 +218,7 @@ class CustomerStore:
     @property
     def unavailable(self) -> bool:
         """Whether the store's latest command failed to reach it (an outage under way)."""
-        return self._outage.failures > 0
+        return self._retry.outage.failures > 0
 
     async def ping(self) -> None:
         """One `ping` command, never retried: readiness wants to know about now."""
@@ -256,51 +226,43 @@ class CustomerStore:
             await self._client.admin.command("ping")
         except PyMongoError as exc:
             raise StoreUnavailable(f"no answer to a ping ({type(exc).__name__})") from exc
-        self._outage.recovered()
+        self._retry.outage.recovered()
 
-    async def _writer_lease(self) -> _NoLease | _Lease:
+    async def _writer_lease(self) -> Writers:
         """How writers of one customer are kept apart on this server (asked once)."""
         if self._writers is None:
             info = await self._retrying("server info", self._client.server_info)
             self._writers = (
-                _Lease(self._leases, self._instance_id) if "ferretdbVersion" in info else _NoLease()
+                CustomerLease(
+                    _MongoLeases(self._leases),
+                    self._retry,
+                    holder=self._holder,
+                    stable=self._stable_holder,
+                    ttl=self._lease_ttl,
+                )
+                if "ferretdbVersion" in info
+                else NoLease()
             )
         return self._writers
 
     async def _retrying(self, what: str, operation: Callable[[], Awaitable[T]]) -> T:
-        """Runs `operation`, retrying connection failures until the retry budget is spent.
-
-        The budget counts from the first failure: time spent working before it (a lease waited
-        for, a long list) is not an outage."""
-        deadline: float | None = None
-        delay = 0.1
-        while True:
-            try:
-                result = await operation()
-            except _RETRIABLE as exc:
-                self._outage.failed(exc)
-                if deadline is None:
-                    deadline = time.monotonic() + self._retry_seconds
-                if time.monotonic() >= deadline:
-                    raise StoreUnavailable(
-                        f"the store did not answer ({what})",
-                        retry_after=max(1, round(self._retry_seconds)),
-                    ) from exc
-                self._metrics.store_retried(what)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 2.0)
-            except PyMongoError as exc:
-                raise InternalError(f"store operation failed ({what})") from exc
-            else:
-                self._outage.recovered()
-                return result
+        return await self._retry.run(what, operation)
 
     async def release_stranded_leases(self) -> int:
         """At start-up: the leases this instance (by its stable id) held when it last stopped
         without giving them back, released at once instead of blocking those customers until
         the leases expire. Returns how many."""
-        writers = await self._writer_lease()
-        return await self._retrying("release stranded leases", writers.release_predecessors)
+        return await (await self._writer_lease()).release_predecessors()
+
+    async def reap_leases(self) -> int:
+        """Removes every expired lease: its holder is gone (or lost the store for the lease's
+        whole time), and nothing may wait for it."""
+        return await (await self._writer_lease()).reap()
+
+    async def renew_leases(self) -> None:
+        """Extends the leases this instance has held for a while (a write retried through an
+        outage), so that only a holder that is gone loses its lease."""
+        await (await self._writer_lease()).renew()
 
     async def ensure_indexes(self, extra: Sequence[str] = FILTER_INDEXES) -> None:
         """Creates the indexes the service's queries use (idempotent)."""
@@ -355,7 +317,7 @@ class CustomerStore:
                         raise  # the connection timed out: retried like any outage
                     raise StoreUnavailable(
                         f"the store did not finish the list within {self._list_timeout:g} s",
-                        retry_after=max(1, round(self._retry_seconds)),
+                        retry_after=self._retry.retry_after,
                     ) from exc
 
         async def scan() -> Page:
@@ -406,14 +368,8 @@ class CustomerStore:
         so a read and the write it decides are never interleaved with another writer's.
         """
         writers = await self._writer_lease()
-        token = await self._retrying("take lease", lambda: writers.acquire(customer_id))
-        try:
+        async with writers.holding(customer_id):
             yield CustomerWriter(self, customer_id)
-        finally:
-            try:
-                await self._retrying("give lease back", lambda: writers.release(customer_id, token))
-            except StoreUnavailable:
-                log.warning("lease of %s not given back; it expires by itself", customer_id)
 
     async def _write(self, before: CustomerRecord, after: CustomerRecord, shadow: Document) -> bool:
         update: Document = {"$set": {**after.resource, **_bookkeeping(after, shadow)}}
@@ -439,21 +395,22 @@ class CustomerStore:
             return []
         writers = await self._writer_lease()
 
-        async def run() -> list[str]:
-            async with writers.hold_many(list(published)) as held:
-                settles = [
-                    UpdateOne(
-                        {"_id": c, "_version": published[c]},
-                        {"$set": {"_outbox": [], "_pending": False}},
-                    )
-                    for c in held
-                ]
+        async with writers.hold_many(list(published)) as held:
+            settles = [
+                UpdateOne(
+                    {"_id": c, "_version": published[c]},
+                    {"$set": {"_outbox": [], "_pending": False}},
+                )
+                for c in held
+            ]
+
+            async def run() -> None:
                 for start in range(0, len(settles), _SETTLES_PER_COMMAND):
                     chunk = settles[start : start + _SETTLES_PER_COMMAND]
                     await self._customers.bulk_write(chunk, ordered=False)
-            return list(held)
 
-        return await self._retrying("settle", run)
+            await self._retrying("settle", run)
+        return list(held)
 
     async def unpublished(
         self, written_before: datetime, limit: int = 1000, *, unmarked: bool = False

@@ -31,9 +31,9 @@ from customer_async.edge.decode import TRACEPARENT, Rejection
 from customer_async.edge.records import IncomingRecord
 from customer_async.errors import CustomerAsyncError
 from customer_async.ops.tracing import RequestSpan, SpanName, Tracing
+from customer_async.protocol.writes import Sink
 from customer_async.settings import Settings
 from customer_async.types import Command, Event, Operation, Reply, ReplyAddress
-from customer_async.writes import Sink
 
 INSTRUMENTATION = "customer_async"
 """The tracer's (instrumentation scope's) name."""

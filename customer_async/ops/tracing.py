@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING, Final, Literal
 if TYPE_CHECKING:
     from customer_async.edge.decode import Rejection
     from customer_async.edge.records import IncomingRecord
+    from customer_async.protocol.writes import Sink
     from customer_async.settings import Settings
     from customer_async.types import Command, Operation
-    from customer_async.writes import Sink
 
 log = logging.getLogger(__name__)
 

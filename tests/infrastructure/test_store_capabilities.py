@@ -16,7 +16,7 @@ from pymongo import ASCENDING, AsyncMongoClient, ReturnDocument, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from customer_async.record import new_record
+from customer_async.protocol.record import new_record
 from customer_async.store import CustomerStore
 from customer_async.types import Reply, ReplyAddress
 

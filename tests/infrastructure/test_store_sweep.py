@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pymongo import AsyncMongoClient
 
-from customer_async.record import new_record
+from customer_async.protocol.record import new_record
 from customer_async.store import CustomerStore
 from customer_async.types import Reply, ReplyAddress
 

@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 
+from customer_async.protocol.record import new_record
 from customer_async.query import parse_list_query
 from customer_async.query.dates import date_shadow
-from customer_async.record import new_record
 from customer_async.schemas import attribute_types, validate
 from customer_async.settings import Settings
 from customer_async.store import CustomerStore

@@ -14,9 +14,9 @@ from customer_async.edge.decode import RequestTopics
 from customer_async.edge.records import IncomingRecord
 from customer_async.errors import CustomerNotFound
 from customer_async.ops.tracing import Tracing
+from customer_async.protocol.writes import Sink, WritePath
 from customer_async.settings import Settings
 from customer_async.types import Command, Event, Operation, Reply, ReplyAddress
-from customer_async.writes import Sink, WritePath
 
 Delivered = tuple[ReplyAddress, Reply, Sequence[Event]]
 

@@ -40,9 +40,9 @@ from customer_async.handlers import (
     delete_customer,
     patch_customer,
 )
-from customer_async.record import CustomerRecord, Publication, new_record
-from customer_async.settle import Settler
-from customer_async.store import CustomerWriter
+from customer_async.protocol.record import CustomerRecord, Publication, new_record
+from customer_async.protocol.settle import Settler
+from customer_async.protocol.storage import CustomerWriter, Storage
 from customer_async.types import Change, Command, Document, Event, Operation, Reply, ReplyAddress
 
 log = logging.getLogger(__name__)
@@ -78,10 +78,11 @@ class WritePath:
         sink: Sink,
         settler: Settler,
         *,
+        storage: Storage | None = None,
         crash_after_write: bool = False,
     ) -> None:
         self._context = context
-        self._store = context.store
+        self._store: Storage = context.store if storage is None else storage
         self._sink = sink
         self._settler = settler
         self._keep = context.settings.requests_remembered

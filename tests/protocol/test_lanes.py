@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from customer_async.lanes import Lanes
+from customer_async.protocol.lanes import Lanes
 
 
 async def test_holders_of_one_key_run_in_arrival_order_and_alone() -> None:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 
 from customer_async.errors import CustomerAsyncError
-from customer_async.lanes import Lanes
-from customer_async.store import CustomerStore
+from customer_async.protocol.lanes import Lanes
+from customer_async.protocol.storage import Storage
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 class Settler:
     """What this instance published and has not settled yet, per customer."""
 
-    def __init__(self, store: CustomerStore, lanes: Lanes) -> None:
+    def __init__(self, store: Storage, lanes: Lanes) -> None:
         self._store = store
         self._lanes = lanes
         self._published: dict[str, int] = {}

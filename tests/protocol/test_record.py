@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from customer_async import events
-from customer_async.record import CustomerRecord, new_record
+from customer_async.protocol.record import CustomerRecord, new_record
 from customer_async.types import Reply, ReplyAddress
 
 ADDRESS = ReplyAddress("t.reply", "corr", "t.request")

@@ -1,0 +1,277 @@
+"""The delivery protocol under every interleaving of faults Hypothesis can find, without servers.
+
+A Hypothesis state machine drives processes of the service (simulation.py) through requests,
+deaths at any store or broker command, frozen and failing stores, rebalances, settles and
+sweeps, on a virtual clock, and checks the Delivery promises after every step:
+- no 500; every final answer (2xx/4xx) to a request is the same, and no 503 follows one;
+- each customer's events leave in the order of its writes (a repeat keeps its version);
+- a request never waits out a lease whose holder is gone: while the store answers, it is
+  answered within the group's session timeout + 5 s;
+- once the store answers and the requests are handled, within two sweeps every outbox is empty,
+  no lease is left, and a further sweep publishes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from tests.protocol.memory import World
+from tests.protocol.simulation import (
+    SESSION_TIMEOUT,
+    Group,
+    Partition,
+    Published,
+    SimService,
+    create,
+    delete,
+    patch,
+)
+
+CUSTOMERS = 4
+PARTITIONS = 2
+MOST_MEMBERS = 3
+ANSWER_BOUND = SESSION_TIMEOUT + 5.0
+"""Virtual seconds within which a request is answered while the store answers."""
+
+
+class DeliveryProtocol(RuleBasedStateMachine):
+    """Processes, a group, a store and a clock; rules are what can happen to them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loop = asyncio.new_event_loop()
+        self.world = World()
+        self.log: list[Published] = []
+        self.group = Group([Partition() for _ in range(PARTITIONS)])
+        self.processes: dict[str, SimService] = {}
+        self.started = 0
+        self.sent: set[int] = set()
+        self.patches: dict[int, int] = defaultdict(int)
+        self.deleted: set[int] = set()
+        self.requests: set[str] = set()
+        self.faulty_since = 0.0
+        self._join()
+
+    def teardown(self) -> None:
+        self.loop.close()
+
+    # -- the world
+
+    def _run(self, coroutine: object) -> object:
+        return self.loop.run_until_complete(coroutine)  # type: ignore[arg-type]
+
+    def _live(self) -> list[SimService]:
+        return [p for p in self.processes.values() if p.alive]
+
+    def _join(self) -> None:
+        name = f"p{self.started}"
+        self.started += 1
+        self.processes[name] = SimService(self.world, name, self.log)
+        self._rebalance()
+
+    def _rebalance(self) -> None:
+        if any(not p.alive for p in self.processes.values() if p.name in self.group.members):
+            # A dead member holds its partitions until the group's session times out.
+            self.world.clock.seconds += SESSION_TIMEOUT
+        self.group.rebalance([p.name for p in self._live()])
+
+    def _send(self, command_partition: int, command: object) -> None:
+        self.group.partitions[command_partition].records.append(command)  # type: ignore[arg-type]
+        self.requests.add(command.correlation_id)  # type: ignore[attr-defined]
+
+    def _fault(self) -> None:
+        self.faulty_since = self.world.clock.seconds
+
+    def _handle(self, process: SimService, partition: Partition) -> None:
+        offset = partition.position
+        command = partition.records[offset]
+        began = self.world.clock.seconds
+        lived = self._run(process.handle(command, redelivery=offset < partition.assigned_end))
+        took = self.world.clock.seconds - began
+        if lived:
+            partition.done.add(offset)
+            partition.position += 1
+        healthy = self.faulty_since < began and not self.world.frozen()
+        if healthy and lived:
+            assert took <= ANSWER_BOUND, (
+                f"{command.correlation_id} took {took:.1f} s with the store answering"
+            )
+
+    def _pending(self, process: SimService) -> list[Partition]:
+        return [
+            p
+            for p in self.group.partitions
+            if p.owner == process.name and p.position < len(p.records)
+        ]
+
+    # -- requests
+
+    @rule(customer=st.integers(0, CUSTOMERS - 1))
+    def send_create(self, customer: int) -> None:
+        self.sent.add(customer)
+        self._send(customer % PARTITIONS, create(customer))
+
+    @precondition(lambda self: self.sent)
+    @rule(data=st.data())
+    def send_patch(self, data: st.DataObject) -> None:
+        customer = data.draw(st.sampled_from(sorted(self.sent)))
+        self.patches[customer] += 1
+        self._send(customer % PARTITIONS, patch(customer, self.patches[customer]))
+
+    @precondition(lambda self: self.sent - self.deleted)
+    @rule(data=st.data())
+    def send_delete(self, data: st.DataObject) -> None:
+        customer = data.draw(st.sampled_from(sorted(self.sent - self.deleted)))
+        self.deleted.add(customer)
+        self._send(customer % PARTITIONS, delete(customer))
+
+    # -- processes
+
+    @precondition(lambda self: any(self._pending(p) for p in self._live()))
+    @rule(data=st.data(), dies_in=st.none() | st.integers(1, 8), after_landing=st.booleans())
+    def handle(self, data: st.DataObject, dies_in: int | None, after_landing: bool) -> None:
+        """A process handles its next record; it may die at one of the commands it sends."""
+        process = data.draw(st.sampled_from([p for p in self._live() if self._pending(p)]))
+        partition = data.draw(st.sampled_from(self._pending(process)))
+        process.process.die_in = dies_in
+        process.process.die_after_landing = after_landing
+        self._handle(process, partition)
+        process.process.die_in = None
+
+    @rule(data=st.data())
+    def commit(self, data: st.DataObject) -> None:
+        if self._live():
+            process = data.draw(st.sampled_from(self._live()))
+            for partition in self.group.partitions:
+                if partition.owner == process.name:
+                    partition.commit()
+
+    @precondition(lambda self: self._live())
+    @rule(data=st.data(), dies_in=st.none() | st.integers(1, 4), after_landing=st.booleans())
+    def settle(self, data: st.DataObject, dies_in: int | None, after_landing: bool) -> None:
+        process = data.draw(st.sampled_from(self._live()))
+        process.process.die_in = dies_in
+        process.process.die_after_landing = after_landing
+        self._run(process.settle())
+        process.process.die_in = None
+
+    @precondition(lambda self: self._live())
+    @rule(data=st.data())
+    def sweep(self, data: st.DataObject) -> None:
+        process = data.draw(st.sampled_from(self._live()))
+        self.world.clock.seconds += process.sweeper.interval
+        self._run(process.sweep())
+
+    @precondition(lambda self: self._live())
+    @rule(data=st.data())
+    def die(self, data: st.DataObject) -> None:
+        data.draw(st.sampled_from(self._live())).process.alive = False
+
+    @precondition(lambda self: len(self._live()) < MOST_MEMBERS)
+    @rule()
+    def join(self) -> None:
+        self._join()
+
+    @rule()
+    def rebalance(self) -> None:
+        self._rebalance()
+
+    # -- the store and time
+
+    @rule(seconds=st.sampled_from([2.0, 20.0, 45.0, 90.0]))
+    def freeze_store(self, seconds: float) -> None:
+        self._fault()
+        self.world.frozen_until = self.world.clock.seconds + seconds
+
+    @rule(how=st.sampled_from(["before", "after"]))
+    def fail_next_command(self, how: str) -> None:
+        self._fault()
+        self.world.fail_next = how
+
+    @rule(seconds=st.sampled_from([0.5, 5.0, 15.0, 40.0]))
+    def time_passes(self, seconds: float) -> None:
+        self.world.clock.seconds += seconds
+
+    @rule()
+    def quiesce(self) -> None:
+        """The store answers and everything is handled: then within two sweeps nothing is left
+        to publish, no lease is left, and a further sweep publishes nothing."""
+        self.world.frozen_until = 0.0
+        self.world.fail_next = None
+        if not self._live():
+            self._join()
+        if any(p.owner not in {q.name for q in self._live()} for p in self.group.partitions):
+            self._rebalance()
+        for process in self._live():
+            while pending := self._pending(process):
+                self._handle(process, pending[0])
+            for partition in self.group.partitions:
+                partition.commit()
+            self._run(process.settle())
+        for _ in range(2):
+            self.world.clock.seconds += self._live()[0].sweeper.interval
+            for process in self._live():
+                self._run(process.sweep())
+        unsettled = {c: r.outbox for c, r in self.world.customers.items() if r.outbox}
+        assert not unsettled, f"outbox entries left after two sweeps: {sorted(unsettled)}"
+        assert not self.world.leases, f"leases left: {sorted(self.world.leases)}"
+        published = len(self.log)
+        self.world.clock.seconds += self._live()[0].sweeper.interval
+        for process in self._live():
+            self._run(process.sweep())
+        assert len(self.log) == published, "a sweep published settled entries again"
+        answered = {p.correlation_id for p in self.log if p.status is not None}
+        assert self.requests <= answered, f"unanswered: {sorted(self.requests - answered)}"
+
+    # -- the promises, after every step
+
+    @invariant()
+    def one_final_answer_per_request(self) -> None:
+        final: dict[str, tuple[int, object]] = {}
+        for published in self.log:
+            if published.status is None:
+                continue
+            assert published.status != 500, f"500 for {published.correlation_id}"
+            before = final.get(published.correlation_id)
+            if published.status == 503:
+                assert before is None, f"{published.correlation_id} answered {before[0]} then 503"
+                continue
+            answer = (published.status, published.body)
+            assert before in (None, answer), (
+                f"{published.correlation_id} answered {before} then {answer}"
+            )
+            final[published.correlation_id] = answer
+
+    @invariant()
+    def events_in_write_order(self) -> None:
+        versions: dict[str, int] = {}
+        first: dict[str, int] = {}
+        for published in self.log:
+            if published.event_id is None:
+                continue
+            assert published.customer_id is not None
+            assert published.version is not None
+            if published.event_id in first:
+                assert first[published.event_id] == published.version
+                continue
+            first[published.event_id] = published.version
+            last = versions.get(published.customer_id, 0)
+            assert published.version > last, (
+                f"{published.customer_id}: version {published.version} after {last}"
+            )
+            versions[published.customer_id] = published.version
+
+
+DeliveryProtocol.TestCase.settings = settings(
+    max_examples=300,
+    stateful_step_count=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+test_delivery_protocol = pytest.mark.filterwarnings("ignore")(DeliveryProtocol.TestCase)
