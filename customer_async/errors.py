@@ -18,6 +18,7 @@
     └── ServiceError                      our side failed (5xx)
         ├── InternalError                 500, a bug; never shows a stack trace
         ├── StoreUnavailable              503, the store stayed down past the retry budget
+        │   └── WriteContended            503, a write lost its race too often (not applied)
         └── KafkaAuthenticationFailed     start-up: the broker refused the configured login
 
 Library errors (aiokafka, pymongo, jsonschema, jsonpatch) are translated into these where they
@@ -181,3 +182,8 @@ class StoreUnavailable(ServiceError):
         super().__init__(message)
         self.retry_after = retry_after
         """Seconds after which a resend (same X-Correlation-Id) is worth trying."""
+
+
+class WriteContended(StoreUnavailable):
+    """503 for a write that lost the race for its customer every time: it was not applied (each
+    lost race was read back), so a resend is applied once."""

@@ -41,6 +41,10 @@ _COMMIT_INTERVAL = 0.1
 """Seconds between offset commits while records keep finishing."""
 _REVOKE_GRACE = 1.0
 """Seconds a rebalance waits for requests in hand before abandoning those that wrote nothing."""
+_STOP_GRACE = 5.0
+"""Seconds a stop waits for requests in hand before abandoning those that can come again."""
+_RENEW_INTERVAL = 1.0
+"""Seconds between two looks for leases held long enough to renew (a write in an outage)."""
 _SETTLE_INTERVAL = 0.02
 """Seconds between bulk settles while writes keep being published."""
 
@@ -219,30 +223,33 @@ class CustomerService:
         if points and await self._consumer.commit(points):
             self._offsets.committed(points)
 
-    async def _finish_in_hand(self) -> None:
-        """Let every record in hand finish, settle, and commit past them."""
-        if self._handling:
-            await asyncio.wait(set(self._handling))
+    async def _finish_in_hand(self, grace: float = _STOP_GRACE) -> None:
+        """Let the records in hand finish (see `_let_go`), settle, and commit past them."""
+        await self._let_go(grace)
         with contextlib.suppress(CustomerAsyncError):
             await self._settler.flush()
         await self._commit()
 
-    async def _partitions_revoked(self, revoked: set[Partition]) -> None:
-        """Before the group moves partitions: finish what is in hand and commit it.
-
-        What has not written anything after a short grace (most often a write waiting for the
-        lease of a customer whose holder died, up to the lease's 30 s) is abandoned instead:
-        its record stays uncommitted and is delivered again to the partition's next owner, and
-        this instance rejoins the group at once rather than keeping the partitions unserved.
-        """
-        if self._handling:
-            _, pending = await asyncio.wait(set(self._handling), timeout=_REVOKE_GRACE)
-            abandoned = [t for t in pending if not self._writes.has_written(t)]
+    async def _let_go(self, grace: float) -> None:
+        """Wait for the requests in hand; after `grace`, those that may be delivered again
+        instead are abandoned: nothing written yet (most often a write waiting for a busy
+        customer's lease), or waiting for a store that is away. Their records stay uncommitted
+        and come again to the partition's next owner (or this one after a restart); a write
+        under way runs to its end (publish)."""
+        while self._handling:
+            _, pending = await asyncio.wait(set(self._handling), timeout=grace)
+            abandoned = [t for t in pending if self._writes.may_abandon(t)]
             for task in abandoned:
                 task.cancel()
             if abandoned:
-                log.info("rebalance: %d requests in hand to be delivered again", len(abandoned))
-        await self._finish_in_hand()
+                log.info("%d requests in hand to be delivered again", len(abandoned))
+                await asyncio.wait(abandoned)
+
+    async def _partitions_revoked(self, revoked: set[Partition]) -> None:
+        """Before the group moves partitions: finish what is in hand and commit it, abandoning
+        after a short grace what can be delivered again, so that this instance rejoins the group
+        at once rather than keeping the partitions unserved."""
+        await self._finish_in_hand(_REVOKE_GRACE)
         self._offsets.forget(revoked)
 
     async def _handle(self, record: IncomingRecord) -> None:
@@ -276,10 +283,16 @@ class CustomerService:
             await self._publisher.deliver([(address, error_reply(exc), ())])
 
     async def _settle_continuously(self, stop: asyncio.Event) -> None:
+        """Settle every few milliseconds; about once a second, renew the leases held long."""
+        renewed = time.monotonic()
         while not stop.is_set():
             await asyncio.sleep(_SETTLE_INTERVAL)
             if self._settler.pending:
                 await self._settler.flush()
+            if time.monotonic() - renewed >= _RENEW_INTERVAL:
+                renewed = time.monotonic()
+                with contextlib.suppress(CustomerAsyncError):
+                    await self._store.renew_leases()
 
     async def _prepare_store(self) -> None:
         await self._store.ensure_indexes()

@@ -204,6 +204,7 @@ class CustomerStore:
             concurrent_lists=settings.max_concurrent_lists,
             list_timeout_seconds=settings.store_list_timeout_ms / 1000,
             instance_id=settings.group_instance_id,
+            lease_ttl_seconds=settings.session_timeout_ms / 1000,
         )
 
     @property

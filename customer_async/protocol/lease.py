@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from customer_async.errors import StoreUnavailable
 from customer_async.protocol.clock import SYSTEM_CLOCK, Clock
 from customer_async.protocol.retry import StoreRetry
 
@@ -155,16 +154,28 @@ class CustomerLease:
     @contextlib.asynccontextmanager
     async def holding(self, customer_id: str) -> AsyncIterator[None]:
         token = await self._retry.run("take lease", lambda: self._acquire(customer_id))
+        given_up = False
         try:
             yield
+        except asyncio.CancelledError:
+            given_up = True
+            raise
         finally:
             self._held.pop(customer_id, None)
-            try:
+            await self._give_back(customer_id, token, once=given_up)
+
+    async def _give_back(self, customer_id: str, token: str, *, once: bool) -> None:
+        """Remove the lease; `once` (a request given up: a rebalance, a stop) tries one command
+        instead of the outage budget. A lease left behind expires within `ttl` and is reaped."""
+        try:
+            if once:
+                await asyncio.shield(self._table.remove([customer_id], token))
+            else:
                 await self._retry.run(
                     "give lease back", lambda: self._table.remove([customer_id], token)
                 )
-            except StoreUnavailable:
-                log.warning("lease of %s not given back; it expires by itself", customer_id)
+        except Exception as exc:
+            log.warning("lease of %s not given back (%s); it expires by itself", customer_id, exc)
 
     async def _acquire(self, customer_id: str) -> str:
         """Waits until the customer's lease is free (or expired), takes it; returns its token."""
@@ -180,7 +191,8 @@ class CustomerLease:
             if not taken:
                 self._held[customer_id] = self._clock.monotonic()
                 return token
-            await self._table.remove_expired(self._clock.now(), [customer_id])
+            if await self._table.remove_expired(self._clock.now(), [customer_id]):
+                continue  # its holder is gone: take it over at once
             # A little jitter, so two instances polling one lease do not stay in step.
             await self._clock.sleep(delay * random.uniform(0.5, 1.5))
             delay = min(delay * 2, _LAST_POLL)
@@ -193,7 +205,10 @@ class CustomerLease:
         entries = [self._entry(c, token) for c in customer_ids]
 
         async def take() -> set[str]:
-            return await self._table.insert(entries)
+            taken = await self._table.insert(entries)
+            if taken and await self._table.remove_expired(self._clock.now(), sorted(taken)):
+                taken = await self._table.insert([e for e in entries if e.customer_id in taken])
+            return taken
 
         taken = await self._retry.run("take leases", take)
         held = [c for c in customer_ids if c not in taken]

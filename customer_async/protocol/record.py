@@ -110,6 +110,7 @@ def new_record(
     reply: Reply,
     address: ReplyAddress,
     events: Iterable[Event],
+    now: datetime | None = None,
 ) -> CustomerRecord:
     """The record a create stores: version 1, its reply remembered, its events to publish."""
     empty = CustomerRecord(customer_id, resource, 0)
@@ -121,6 +122,7 @@ def new_record(
         events=events,
         published_up_to=0,
         keep=1,
+        now=now,
     )
 
 

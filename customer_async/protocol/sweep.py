@@ -1,4 +1,5 @@
-"""The sweep: what no write published is published, old tombstones are purged.
+"""The sweep: what no write published is published, expired leases are removed, old tombstones
+are purged.
 
 A crash between a write and its publish normally heals when the uncommitted request is delivered
 again, or when the customer is written next; the sweep covers the rest (a request answered 503
@@ -28,7 +29,8 @@ every sweep: the store may have to read every customer to find them."""
 
 
 class Sweeper:
-    """Every `interval` seconds: publish entries older than that, purge expired tombstones."""
+    """Every `interval` seconds: remove expired leases, publish entries older than that, purge
+    expired tombstones."""
 
     def __init__(
         self,
@@ -68,6 +70,9 @@ class Sweeper:
 
     async def sweep(self) -> int:
         """One sweep; returns how many customers had entries to publish."""
+        reaped = await self._store.reap_leases()
+        if reaped:
+            log.info("removed %d expired customer leases (their holders are gone)", reaped)
         written_before = self._clock.now() - timedelta(seconds=self.interval)
         recovered = await self.recover(written_before, unmarked=self._unmarked)
         self._unmarked = False

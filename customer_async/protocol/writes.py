@@ -11,9 +11,8 @@ For a create, patch or delete:
 A write whose outcome is unknown (an acknowledgement lost with the connection) is retried: the
 retried command either lands or finds the version moved, and the next read shows whether the
 request is applied. So a reply is sent only once its write is known to have landed, and nothing
-is published for a request after its final reply but that same reply again. A 503 (the store
-stayed away) is not final: the request's entry, if its write did land, is published later by the
-next write of that customer, by the sweep, or on a resend, with its real answer.
+is published for a request after its final reply but that same reply again. A store that stays
+away past the retry budget is waited out, not answered 503 (see `WritePath.apply`).
 """
 
 from __future__ import annotations
@@ -32,6 +31,7 @@ from customer_async.errors import (
     InternalError,
     RequestError,
     StoreUnavailable,
+    WriteContended,
 )
 from customer_async.handlers import (
     HandlerContext,
@@ -40,6 +40,7 @@ from customer_async.handlers import (
     delete_customer,
     patch_customer,
 )
+from customer_async.protocol.clock import SYSTEM_CLOCK, Clock
 from customer_async.protocol.record import CustomerRecord, Publication, new_record
 from customer_async.protocol.settle import Settler
 from customer_async.protocol.storage import CustomerWriter, Storage
@@ -79,6 +80,7 @@ class WritePath:
         settler: Settler,
         *,
         storage: Storage | None = None,
+        clock: Clock = SYSTEM_CLOCK,
         crash_after_write: bool = False,
     ) -> None:
         self._context = context
@@ -88,11 +90,15 @@ class WritePath:
         self._keep = context.settings.requests_remembered
         self._crash_after_write = crash_after_write
         self._writing: set[asyncio.Task[object]] = set()
+        self._waiting: set[asyncio.Task[object]] = set()
+        self._clock = clock
 
-    def has_written(self, task: asyncio.Task[object]) -> bool:
-        """Whether `task` has sent a write to the store: from then on it must run to its end
-        (publish); before, stopping it leaves nothing behind but a request to deliver again."""
-        return task in self._writing
+    def may_abandon(self, task: asyncio.Task[object]) -> bool:
+        """Whether `task` may be stopped and its request delivered again later: before it sent a
+        write, nothing is left behind; while it waits for the store, what it wrote (if anything)
+        is in the customer's outbox and its redelivery answers it. Otherwise it runs to its end
+        (publish), so a partition moves without a reply still owed."""
+        return task not in self._writing or task in self._waiting
 
     def _writes_now(self) -> None:
         task = asyncio.current_task()
@@ -101,8 +107,34 @@ class WritePath:
             task.add_done_callback(self._writing.discard)
 
     async def apply(self, command: Command, address: ReplyAddress) -> Reply:
-        """Apply `command` (at most once) and deliver its reply, which it returns; store errors
-        propagate."""
+        """Apply `command` (at most once) and deliver its reply, which it returns.
+
+        A store that stays away past its retry budget is waited out, never answered: only the
+        store knows whether this request (or an earlier delivery or resend of it) was applied
+        and answered already, and a 503 after a 2xx/4xx would contradict a final answer. The
+        service stops fetching meanwhile, so only the writes in hand wait; a rebalance or a stop
+        abandons them (`may_abandon`) to be delivered again.
+        """
+        task = asyncio.current_task()
+        while True:
+            try:
+                return await self._apply_once(command, address)
+            except WriteContended:
+                raise
+            except StoreUnavailable as away:
+                log.warning(
+                    "%s %s waits for the store: %s", command.operation, command.correlation_id, away
+                )
+                if task is None:
+                    raise
+                self._waiting.add(task)
+                try:
+                    await self._clock.sleep(away.retry_after)
+                finally:
+                    self._waiting.discard(task)
+
+    async def _apply_once(self, command: Command, address: ReplyAddress) -> Reply:
+        """Apply `command` (at most once) and deliver its reply; store errors propagate."""
         if command.operation is Operation.CREATE:
             wanted = created_customer_id(command.request_key)
             change = create_customer(command, self._context)
@@ -113,6 +145,7 @@ class WritePath:
                 reply=change.reply,
                 address=address,
                 events=change.events,
+                now=self._clock.now(),
             )
             self._writes_now()
             if await self._store.insert(record, self._context.shadow(record.resource)):
@@ -155,7 +188,7 @@ class WritePath:
             # Another writer came first (MongoDB, another instance): read again, after a pause
             # that keeps two instances from colliding in step.
             await asyncio.sleep(random.uniform(0, 0.002 * (attempt + 1)))
-        raise StoreUnavailable(
+        raise WriteContended(
             f"customer {customer.customer_id!r} kept changing; {command.operation} not applied",
             retry_after=1,
         )
@@ -180,6 +213,7 @@ class WritePath:
                 events=(),
                 published_up_to=self._settler.published_up_to(current.customer_id),
                 keep=self._keep,
+                now=self._clock.now(),
             )
         return current.applied_write(
             command.request_key,
@@ -189,6 +223,7 @@ class WritePath:
             events=change.events,
             published_up_to=self._settler.published_up_to(current.customer_id),
             keep=self._keep,
+            now=self._clock.now(),
         )
 
     async def _written(self, record: CustomerRecord) -> None:

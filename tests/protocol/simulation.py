@@ -31,7 +31,7 @@ from tests.support.examples import create_request
 
 SETTINGS = Settings(topic_prefix="sim", mongodb_database="sim", group_id="sim")
 SESSION_TIMEOUT = SETTINGS.session_timeout_ms / 1000
-LEASE_TTL = 30.0
+LEASE_TTL = SESSION_TIMEOUT
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,11 @@ class SimService:
         self.settler = Settler(self.store, self.lanes)
         context = HandlerContext(SETTINGS, cast("CustomerStore", self.store))
         self.writes = WritePath(
-            context, SimSink(world, self.process, log), self.settler, storage=self.store
+            context,
+            SimSink(world, self.process, log),
+            self.settler,
+            storage=self.store,
+            clock=world.clock,
         )
         self.sweeper = Sweeper(
             self.store,

@@ -55,7 +55,6 @@ class DeliveryProtocol(RuleBasedStateMachine):
         self.patches: dict[int, int] = defaultdict(int)
         self.deleted: set[int] = set()
         self.requests: set[str] = set()
-        self.faulty_since = 0.0
         self._join()
 
     def teardown(self) -> None:
@@ -85,9 +84,6 @@ class DeliveryProtocol(RuleBasedStateMachine):
         self.group.partitions[command_partition].records.append(command)  # type: ignore[arg-type]
         self.requests.add(command.correlation_id)  # type: ignore[attr-defined]
 
-    def _fault(self) -> None:
-        self.faulty_since = self.world.clock.seconds
-
     def _handle(self, process: SimService, partition: Partition) -> None:
         offset = partition.position
         command = partition.records[offset]
@@ -97,8 +93,7 @@ class DeliveryProtocol(RuleBasedStateMachine):
         if lived:
             partition.done.add(offset)
             partition.position += 1
-        healthy = self.faulty_since < began and not self.world.frozen()
-        if healthy and lived:
+        if self.world.frozen_until <= began and lived:
             assert took <= ANSWER_BOUND, (
                 f"{command.correlation_id} took {took:.1f} s with the store answering"
             )
@@ -186,12 +181,10 @@ class DeliveryProtocol(RuleBasedStateMachine):
 
     @rule(seconds=st.sampled_from([2.0, 20.0, 45.0, 90.0]))
     def freeze_store(self, seconds: float) -> None:
-        self._fault()
         self.world.frozen_until = self.world.clock.seconds + seconds
 
     @rule(how=st.sampled_from(["before", "after"]))
     def fail_next_command(self, how: str) -> None:
-        self._fault()
         self.world.fail_next = how
 
     @rule(seconds=st.sampled_from([0.5, 5.0, 15.0, 40.0]))
