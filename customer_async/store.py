@@ -31,13 +31,11 @@ from pymongo import ASCENDING, AsyncMongoClient, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import (
     BulkWriteError,
-    ConnectionFailure,
     DuplicateKeyError,
     ExecutionTimeout,
     NetworkTimeout,
     OperationFailure,
     PyMongoError,
-    ServerSelectionTimeoutError,
 )
 
 from customer_async.errors import FilterParseError, InternalError, StoreUnavailable
@@ -47,6 +45,7 @@ from customer_async.protocol.lease import CustomerLease, LeaseEntry, NoLease, Wr
 from customer_async.protocol.record import AppliedRequest, CustomerRecord, Publication
 from customer_async.protocol.retry import StoreRetry
 from customer_async.settings import Settings
+from customer_async.store_errors import is_transient
 from customer_async.types import Document, Event, Reply, ReplyAddress
 
 log = logging.getLogger(__name__)
@@ -55,7 +54,6 @@ T = TypeVar("T")
 Stored = dict[str, Any]
 
 INTERNAL_PREFIX = "_"
-_RETRIABLE = (ConnectionFailure, NetworkTimeout, ServerSelectionTimeoutError)
 _DUPLICATE_KEY = 11000
 _NOT_IMPLEMENTED = 238  # FerretDB's answer to an index option it lacks (TTL)
 _INVALID_REGEX = 51091  # MongoDB's (and FerretDB's) code for a regular expression it cannot run
@@ -63,6 +61,9 @@ _SETTLES_PER_COMMAND = 16
 """FerretDB v1 holds one PostgreSQL connection per statement of an update command until the
 whole command ends (its pool has 50 by default): a bulk write larger than the pool deadlocks the
 server, so settles go in commands of this many statements."""
+_PURGE_BATCH = 500
+_PURGE_BATCHES = 20
+"""Tombstones go in deletes of this many, at most this many deletes per sweep."""
 _NOT_DELETED: Document = {"_deletedAt": None}
 _BOOKKEEPING: Document = {"_applied": 0, "_outbox": 0, "_pending": 0, "_dt": 0}
 """Reads of resources leave the bookkeeping on the server."""
@@ -147,10 +148,6 @@ class _MongoLeases:
         )
 
 
-def _transient(error: BaseException) -> bool:
-    return isinstance(error, _RETRIABLE)
-
-
 class CustomerStore:
     """Reads and writes customers with their bookkeeping (see record.py)."""
 
@@ -176,7 +173,7 @@ class CustomerStore:
         self._leases: AsyncCollection[Stored] = client[database]["customer_lease"]
         self._retry = StoreRetry(
             retry_seconds,
-            _transient,
+            is_transient,
             PyMongoError,
             outage=OutageLog("store", log),
             retried=metrics.store_retried,
@@ -194,6 +191,13 @@ class CustomerStore:
             socketTimeoutMS=settings.store_timeout_ms * 2,
             maxPoolSize=settings.mongodb_max_pool_size,
             tz_aware=True,
+            # What the Delivery promises need of a replica set: a write is acknowledged once a
+            # majority has it (an election cannot roll it back), within the store timeout on
+            # the server's side too, and reads see only such writes, so the version a
+            # conditional write matches is one no rolled-back write can reach again.
+            w="majority",
+            wTimeoutMS=settings.store_timeout_ms,
+            readConcernLevel="majority",
             **settings.mongodb_client_options(),
         )
         return cls(
@@ -314,7 +318,8 @@ class CustomerStore:
                 try:
                     return await scan()
                 except (NetworkTimeout, ExecutionTimeout) as exc:
-                    if time.monotonic() - started < self._list_timeout:
+                    early = time.monotonic() - started < self._list_timeout
+                    if early and isinstance(exc, NetworkTimeout):
                         raise  # the connection timed out: retried like any outage
                     raise StoreUnavailable(
                         f"the store did not finish the list within {self._list_timeout:g} s",
@@ -435,15 +440,26 @@ class CustomerStore:
         return [_record(doc) for doc in await self._retrying("unpublished scan", run)]
 
     async def purge_tombstones(self, deleted_before: datetime) -> int:
-        """Removes deleted customers whose retention ended and whose outbox is empty."""
+        """Removes deleted customers whose retention ended and whose outbox is empty, in batches
+        of `_PURGE_BATCH` (one unbounded multi-delete could hold the store for minutes after a
+        mass delete); at most `_PURGE_BATCHES` per call, the rest at the next."""
+        expired: Document = {"_deletedAt": {"$lt": deleted_before}, "_outbox": {"$size": 0}}
 
-        async def run() -> int:
-            result = await self._customers.delete_many(
-                {"_deletedAt": {"$lt": deleted_before}, "_outbox": {"$size": 0}}
-            )
+        async def batch() -> int:
+            cursor = self._customers.find(expired, projection={"_id": 1}, limit=_PURGE_BATCH)
+            ids = [doc["_id"] for doc in await cursor.to_list()]
+            if not ids:
+                return 0
+            result = await self._customers.delete_many({"_id": {"$in": ids}, **expired})
             return result.deleted_count
 
-        return await self._retrying("purge tombstones", run)
+        purged = 0
+        for _ in range(_PURGE_BATCHES):
+            deleted = await self._retrying("purge tombstones", batch)
+            purged += deleted
+            if deleted < _PURGE_BATCH:
+                break
+        return purged
 
 
 class CustomerWriter:

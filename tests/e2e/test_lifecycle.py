@@ -39,12 +39,13 @@ async def test_signal_stops_the_service_cleanly_after_serving(
     assert "Traceback" not in log.read_text()
 
 
-async def test_store_outage_gets_503_then_waits_and_the_service_recovers(
+async def test_store_outage_gets_503_for_a_read_then_waits_and_the_service_recovers(
     start_service: StartService, settings: Settings, tmp_path: Path
 ) -> None:
-    """The store goes away: the request in hand gets a TMF 503 with Retry-After after the retry
+    """The store goes away: the read in hand gets a TMF 503 with Retry-After after the retry
     budget; then fetching pauses, so a request sent during the outage waits in Kafka and gets
-    its real answer once the store is back, instead of a 503."""
+    its real answer once the store is back, instead of a 503. (A write in hand is never answered
+    503: it waits for the store; tests/e2e/test_faults.py.)"""
     store = PrivateFerretDB(tmp_path / "ferretdb.log")
     await store.start()
     try:
@@ -53,7 +54,7 @@ async def test_store_outage_gets_503_then_waits_and_the_service_recovers(
             before = await client.create(create_request())
             await store.stop()
             with pytest.raises(ServiceUnavailable) as during:
-                await client.create(create_request())
+                await client.retrieve(before["id"])
             # Long enough for the outage and the store's restart.
             waiting = asyncio.create_task(client.retrieve(before["id"], timeout=180))
             await asyncio.sleep(3)

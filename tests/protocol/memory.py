@@ -17,22 +17,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from pymongo.errors import AutoReconnect, ConnectionFailure, NetworkTimeout, PyMongoError
+from pymongo.errors import AutoReconnect, NetworkTimeout, PyMongoError
 
 from customer_async.log_limits import OutageLog
 from customer_async.protocol.lease import CustomerLease, LeaseEntry
 from customer_async.protocol.record import CustomerRecord
 from customer_async.protocol.retry import StoreRetry
+from customer_async.store_errors import is_transient
 from customer_async.types import Document
 
 T = TypeVar("T")
 
 STORE_TIMEOUT = 5.0
 """Virtual seconds a command waits on a frozen store before the driver gives up on it."""
-
-
-def is_transient(error: BaseException) -> bool:
-    return isinstance(error, ConnectionFailure)
 
 
 class ProcessDied(BaseException):
