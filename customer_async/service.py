@@ -30,6 +30,7 @@ from customer_async.ops.tracing import tracing_for
 from customer_async.protocol.lanes import Lanes
 from customer_async.protocol.settle import Settler
 from customer_async.protocol.sweep import Sweeper
+from customer_async.protocol.window import RecognitionWindow
 from customer_async.protocol.writes import WritePath, error_reply
 from customer_async.settings import Settings
 from customer_async.store import CustomerStore
@@ -83,6 +84,7 @@ class CustomerService:
             read_handlers_for(context), self._writes, self._publisher, self.metrics, self.tracing
         )
         self._offsets = OffsetTracker()
+        self._window = RecognitionWindow(settings.requests_remembered)
         self._handling: set[asyncio.Task[None]] = set()
         self.ready = asyncio.Event()
         self._stop = asyncio.Event()
@@ -188,7 +190,10 @@ class CustomerService:
             if paused and not self._handling:
                 await self._probe_store()
             if room <= 0:
-                await asyncio.wait(self._handling, return_when=asyncio.FIRST_COMPLETED)
+                # Not forever: a write may be waiting for the next commit (window.py).
+                await asyncio.wait(
+                    self._handling, timeout=_COMMIT_INTERVAL, return_when=asyncio.FIRST_COMPLETED
+                )
             else:
                 records = await self._consumer.poll(
                     timeout_ms=50 if self._handling else 500, max_records=room
@@ -222,6 +227,7 @@ class CustomerService:
         points = self._offsets.committable()
         if points and await self._consumer.commit(points):
             self._offsets.committed(points)
+            await self._window.committed(points)
 
     async def _finish_in_hand(self, grace: float = _STOP_GRACE) -> None:
         """Let the records in hand finish (see `_let_go`), settle, and commit past them."""
@@ -251,6 +257,7 @@ class CustomerService:
         at once rather than keeping the partitions unserved."""
         await self._finish_in_hand(_REVOKE_GRACE)
         self._offsets.forget(revoked)
+        await self._window.forget(revoked)
 
     async def _handle(self, record: IncomingRecord) -> None:
         HANDLING.set(record)  # this task's own context: a dead letter names the record
@@ -266,8 +273,13 @@ class CustomerService:
             if lane is None:
                 await self._dispatcher.dispatch(request)
             else:
+                partition = (record.topic, record.partition)
                 async with self._lanes.hold(lane):
-                    await self._dispatcher.dispatch(request)
+                    await self._window.room(partition, lane)
+                    try:
+                        await self._dispatcher.dispatch(request)
+                    finally:
+                        self._window.applied(partition, lane, record.offset)
         except Exception as exc:
             # A bug outside the handlers: the request still gets its one (500) reply.
             log.exception("request %s/%d@%d failed", record.topic, record.partition, record.offset)

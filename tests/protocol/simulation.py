@@ -15,13 +15,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
-from customer_async.customer_ids import created_customer_id
+from customer_async.customer_ids import command_customer_id, created_customer_id
 from customer_async.dispatch import Dispatcher
 from customer_async.errors import CustomerAsyncError
 from customer_async.handlers import HandlerContext
 from customer_async.protocol.lanes import Lanes
 from customer_async.protocol.settle import Settler
 from customer_async.protocol.sweep import Sweeper
+from customer_async.protocol.window import Partition as PartitionKey
+from customer_async.protocol.window import RecognitionWindow
 from customer_async.protocol.writes import WritePath
 from customer_async.settings import Settings
 from customer_async.store import CustomerStore
@@ -29,7 +31,10 @@ from customer_async.types import Command, Event, Operation, Reply, ReplyAddress
 from tests.protocol.memory import MemoryStore, Process, ProcessDied, World, run_to_end
 from tests.support.examples import create_request
 
-SETTINGS = Settings(topic_prefix="sim", mongodb_database="sim", group_id="sim")
+SETTINGS = Settings(
+    topic_prefix="sim", mongodb_database="sim", group_id="sim", requests_remembered=2
+)
+"""Two remembered requests: a short window, so that falling out of it is within reach."""
 SESSION_TIMEOUT = SETTINGS.session_timeout_ms / 1000
 LEASE_TTL = SESSION_TIMEOUT
 
@@ -110,15 +115,23 @@ class SimService:
             clock=world.clock,
         )
         self.dispatcher = Dispatcher({}, self.writes, SimSink(world, self.process, log))
+        self.window = RecognitionWindow(SETTINGS.requests_remembered)
 
     @property
     def alive(self) -> bool:
         return self.process.alive
 
-    async def handle(self, command: Command, *, redelivery: bool) -> bool:
-        """Handle one request to its reply; whether the process lived through it."""
-        del redelivery
+    async def handle(self, command: Command, partition: PartitionKey, offset: int) -> bool:
+        """Handle one request to its reply, as `CustomerService._dispatch` does (a write in its
+        customer's lane, within the recognition window); whether the process lived through it.
+        The caller commits first when the window asks for it (the service's loop commits every
+        100 ms meanwhile)."""
+        lane = command_customer_id(command)
+        if lane is not None:
+            await self.window.room(partition, lane)
         await run_to_end(self.dispatcher.dispatch(command))
+        if lane is not None and self.alive:
+            self.window.applied(partition, lane, offset)
         return self.alive
 
     async def settle(self) -> None:
@@ -160,7 +173,8 @@ class Group:
         """Every partition to a member (round robin); each owner starts at the committed
         offset. A live member's finished records are committed first (it is told to)."""
         for partition in self.partitions:
-            partition.commit()
+            if partition.owner in members:  # a dead owner commits nothing more
+                partition.commit()
         self.members = sorted(members)
         for index, partition in enumerate(self.partitions):
             partition.owner = self.members[index % len(self.members)] if self.members else None
