@@ -2,8 +2,10 @@
 
 Recovery is read from the replies: the first reply the service produced (Kafka timestamp) after
 the fault's reference point, for a workload request on the partitions the fault took away (an
-instance's assignment, read from its `/metrics` just before; all partitions for the broker and
-the store). The reply gap (longest silence a client saw) is computed afterwards from arrivals.
+instance's assignment, read from its `/metrics` just before; all partitions for the broker, the
+store and the database). For a SIGKILL that reply is timed from the kill and from the restart
+(fail-over), and its target depends on the group membership (`Scenario.kill_target`). The reply
+gap (longest silence a client saw) is computed afterwards from arrivals.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ class FaultResult:
     """The request partitions it took away (None: all)."""
     first_reply: SeenReply | None = None
     target_seconds: float | None = None
+    target_from: str = ""
+    """What the target is counted from: `kill`, `restart`, or (empty) `recovery_from`."""
     exit_codes: list[int | None] = field(default_factory=list)
     """Exit statuses of the instance processes this fault ended."""
     notes: list[str] = field(default_factory=list)
@@ -54,11 +58,32 @@ class FaultResult:
         return self.first_reply.produced - self.recovery_from
 
     @property
+    def since_start(self) -> float | None:
+        """Seconds from the injection (the kill) to the first reply produced after it."""
+        return None if self.first_reply is None else self.first_reply.produced - self.started
+
+    @property
+    def since_restored(self) -> float | None:
+        """Seconds from the restart (or return) to the first reply; None if it came before."""
+        if self.first_reply is None or self.restored is None:
+            return None
+        seconds = self.first_reply.produced - self.restored
+        return seconds if seconds >= 0 else None
+
+    @property
+    def outage(self) -> float | None:
+        """Seconds from the injection until the fault was lifted (restart issued, server back)."""
+        return None if self.restored is None else self.restored - self.started
+
+    @property
     def met(self) -> bool | None:
         """Whether recovery met the target (None when the fault has none)."""
         if self.target_seconds is None:
             return None
-        return self.recovery is not None and self.recovery <= self.target_seconds
+        measured = {"kill": self.since_start, "restart": self.since_restored}.get(
+            self.target_from, self.recovery
+        )
+        return measured is not None and measured <= self.target_seconds
 
 
 class FaultInjector:
@@ -77,12 +102,15 @@ class FaultInjector:
         self._ledger = ledger
         self.results: list[FaultResult] = []
         self.sigterm_exits: list[int | None] = []
+        self.last_over: float | None = None
+        """Wall time the last fault was over (lifted, and its recovery seen or given up)."""
         self._inject: dict[FaultKind, Callable[[PlannedFault], Awaitable[FaultResult]]] = {
             FaultKind.KILL_RESTART: self._kill_restart,
             FaultKind.KILL_TAKEOVER: self._kill_takeover,
             FaultKind.BROKER_RESTART: self._broker_restart,
             FaultKind.STORE_FREEZE: self._store_freeze,
             FaultKind.STORE_KILL: self._store_kill,
+            FaultKind.DATABASE_KILL: self._database_kill,
             FaultKind.CRASH_AFTER_WRITE: self._crash_after_write,
             FaultKind.SIGTERM: self._sigterm,
         }
@@ -94,6 +122,7 @@ class FaultInjector:
             await progress.customers_finished(self._scenario.fault_threshold(planned))
             try:
                 self.results.append(self._explain(await self._inject[planned.kind](planned)))
+                self.last_over = time.time()
                 await asyncio.sleep(_PAUSE)
             finally:
                 await progress.fault_over()
@@ -148,27 +177,25 @@ class FaultInjector:
         if not result.partitions:
             result.notes.append("its partitions were unknown: recovery from any reply")
 
-    async def _kill(
-        self, planned: PlannedFault, target_seconds: float
-    ) -> tuple[ServiceInstance, FaultResult]:
+    async def _kill(self, planned: PlannedFault) -> tuple[ServiceInstance, FaultResult]:
         """SIGKILL the planned instance, noting its partitions first; the result so far."""
         instance = self._instances[planned.instance]
         result = FaultResult(planned.kind, f"instance {instance.name}", 0.0)
-        result.target_seconds = target_seconds
+        result.target_seconds, result.target_from = self._scenario.kill_target(planned.kind)
         await self._assignment(instance, result)
         result.started = result.recovery_from = time.time()
         result.exit_codes.append(await instance.kill())
         return instance, result
 
     async def _kill_restart(self, planned: PlannedFault) -> FaultResult:
-        instance, result = await self._kill(planned, self._scenario.kill_restart_target)
+        instance, result = await self._kill(planned)
         restart = asyncio.create_task(self._restart(instance, result))
         result.first_reply = await self._first_reply_after(result.started, result.partitions)
         await restart
         return result
 
     async def _kill_takeover(self, planned: PlannedFault) -> FaultResult:
-        instance, result = await self._kill(planned, self._scenario.takeover_target)
+        instance, result = await self._kill(planned)
         result.first_reply = await self._first_reply_after(result.started, result.partitions)
         result.notes.append("restarted after the other instance took over")
         await self._restart(instance, result)
@@ -255,6 +282,22 @@ class FaultInjector:
         result.notes.append(
             f"back {result.restored - result.started:.1f} s after the kill; "
             "recovery from its return"
+        )
+        result.first_reply = await self._first_reply_after(result.restored, None)
+        return result
+
+    async def _database_kill(self, planned: PlannedFault) -> FaultResult:
+        """SIGKILL PostgreSQL under FerretDB and start it again as `scripts/stack up` does."""
+        result = FaultResult(planned.kind, "postgresql", time.time())
+        lingering = await self._stack.kill_database()
+        down = time.time()
+        await self._stack.up()
+        result.restored = result.recovery_from = time.time()
+        if lingering:
+            result.notes.append(f"{lingering} orphaned backends outlived it: SIGKILLed")
+        result.notes.append(
+            f"gone with its backends in {down - result.started:.1f} s, serving again "
+            f"{result.restored - result.started:.1f} s after the kill; recovery from its return"
         )
         result.first_reply = await self._first_reply_after(result.restored, None)
         return result

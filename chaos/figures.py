@@ -49,7 +49,15 @@ class FaultFigures:
     """Seconds from the start of the workload."""
     recovery: float | None
     target_seconds: float | None
+    target_from: str
+    """`kill`, `restart`, or empty (the target counts from the recovery point)."""
     met: bool | None
+    since_start: float | None
+    """Seconds from the injection (the kill) to the first reply after it."""
+    since_restored: float | None
+    """Seconds from the restart (the server's return) to that reply; None if it came before."""
+    outage: float | None
+    """Seconds from the injection until the fault was lifted."""
     gap: float | None
     """Longest time without any reply arriving, from the injection to recovery."""
     exit_codes: list[int | None]
@@ -66,7 +74,11 @@ class Figures:
     replies: int
     duplicate_replies: int
     replies_503: int
+    requests_503: int
+    """Requests answered 503 at least once."""
     after_final_503: int
+    replies_5xx: int
+    """Replies with a 5xx other than 503 (500s)."""
     events: int
     unique_events: int
     duplicate_events: int
@@ -86,7 +98,9 @@ class Figures:
             "replies": self.replies,
             "duplicate_replies": self.duplicate_replies,
             "replies_503": self.replies_503,
+            "requests_503": self.requests_503,
             "replies_503_after_a_final_answer": self.after_final_503,
+            "replies_5xx_not_503": self.replies_5xx,
             "events": self.events,
             "unique_events": self.unique_events,
             "duplicate_events": self.duplicate_events,
@@ -102,7 +116,11 @@ class Figures:
                     "at_seconds": f.at,
                     "recovery_seconds": f.recovery,
                     "target_seconds": f.target_seconds,
+                    "target_from": f.target_from,
                     "met": f.met,
+                    "seconds_from_injection": f.since_start,
+                    "seconds_from_restart": f.since_restored,
+                    "outage_seconds": f.outage,
                     "reply_gap_seconds": f.gap,
                     "exit_codes": f.exit_codes,
                     "notes": f.notes,
@@ -130,7 +148,11 @@ def _fault(result: FaultResult, ledger: Ledger, began: float) -> FaultFigures:
         at=result.started - began,
         recovery=result.recovery,
         target_seconds=result.target_seconds,
+        target_from=result.target_from,
         met=result.met,
+        since_start=result.since_start,
+        since_restored=result.since_restored,
+        outage=result.outage,
         gap=gap,
         exit_codes=result.exit_codes,
         notes=result.notes,
@@ -167,7 +189,12 @@ def compute(
         replies=len(ledger.replies),
         duplicate_replies=sum(len(v) - 1 for v in ledger.replies_by_correlation.values()),
         replies_503=sum(1 for r in ledger.replies if r.status == 503),
+        requests_503=sum(
+            any(r.status == 503 for r in replies)
+            for replies in ledger.replies_by_correlation.values()
+        ),
         after_final_503=after_final_503,
+        replies_5xx=sum(1 for r in ledger.replies if r.status >= 500 and r.status != 503),
         events=len(ledger.events),
         unique_events=len(unique),
         duplicate_events=len(ledger.events) - len(unique),

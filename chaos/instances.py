@@ -1,5 +1,5 @@
 """The service instances under test: `python -m customer_async serve` child processes, each with
-its own static group membership (`group_instance_id`) and operations port."""
+its own operations port and, in static membership, its own `group_instance_id`."""
 
 from __future__ import annotations
 

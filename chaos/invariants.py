@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chaos.final_state import FinalState
-from chaos.ledger import Ledger, Request, SeenEvent
+from chaos.ledger import Ledger, Request, SeenEvent, SeenReply
+from chaos.leftovers import Leftovers
 from chaos.workload import PATCHES, STATUS_PATCH, Customer, final_document
 
 _EXAMPLES = 8
@@ -33,6 +34,10 @@ class EndFacts:
     problems: list[str]
     alive_at_end: dict[str, bool]
     sigterm_exits: list[int | None]
+    leftovers: Leftovers | None = None
+    """The store's bookkeeping, read until clean or 30 s after the last fault (None: not read)."""
+    last_fault_over: float | None = None
+    """Wall time the last fault was over."""
 
 
 def _check(name: str, checked: int, failures: list[str], what: str) -> Check:
@@ -76,6 +81,7 @@ def check_all(
         ),
         _every_request_answered(requests),
         _one_final_answer(ledger),
+        _no_server_error(ledger),
         _answers_as_owed(requests),
         _one_customer_per_create(requests, customers, state),
         _final_state(customers, state),
@@ -84,6 +90,8 @@ def check_all(
         _no_event_invented(ledger, unique.values()),
         _no_event_lost(requests, unique.values()),
         _events_in_write_order(ledger, unique.values()),
+        _no_outbox_left(end),
+        _no_lease_left(end),
         _check(
             "instances alive at the end",
             len(end.alive_at_end),
@@ -110,19 +118,49 @@ def _every_request_answered(requests: list[Request]) -> Check:
 
 
 def _one_final_answer(ledger: Ledger) -> Check:
-    """A 503 is not final; every other reply to one correlation id must be the same answer."""
+    """Per request (request topic + correlation id), in the order the service produced them:
+    once a 2xx or 4xx has gone out, every later reply is that same answer (a 503 is not)."""
     failures = []
     for correlation, replies in ledger.replies_by_correlation.items():
-        finals = {(r.status, _canonical(r.body)) for r in replies if r.status != 503}
-        if len(finals) > 1:
-            statuses = ", ".join(str(r.status) for r in replies)
-            failures.append(f"{correlation}: {len(finals)} different final answers ({statuses})")
+        request = ledger.requests.get(correlation)
+        identity = f"{request.record.topic if request else '?'} {correlation}"
+        ordered = sorted(replies, key=lambda r: (r.produced, r.received))
+        final: SeenReply | None = None
+        for reply in ordered:
+            if final is None:
+                final = reply if reply.status != 503 else None
+            elif reply.status == 503:
+                failures.append(f"{identity}: 503 after {final.status} ({_statuses(ordered)})")
+                break
+            elif (reply.status, _canonical(reply.body)) != (final.status, _canonical(final.body)):
+                failures.append(
+                    f"{identity}: {reply.status} differs from {final.status} ({_statuses(ordered)})"
+                )
+                break
     return _check(
-        "one final answer per correlation id",
+        "one final answer per request: after a 2xx/4xx the same answer, never a 503",
         len(ledger.replies_by_correlation),
         failures,
-        "correlation ids",
+        "requests",
     )
+
+
+def _statuses(replies: list[SeenReply]) -> str:
+    return ", ".join(str(r.status) for r in replies)
+
+
+def _no_server_error(ledger: Ledger) -> Check:
+    """A 503 asks for a resend; any other 5xx is a failure of the service."""
+    failures = []
+    for reply in ledger.replies:
+        if reply.status >= 500 and reply.status != 503:
+            request = ledger.requests.get(reply.correlation_id)
+            body = reply.body if isinstance(reply.body, dict) else {}
+            failures.append(
+                f"{reply.correlation_id} ({request.kind if request else '?'}): {reply.status} "
+                f"{body.get('reason', '')}: {str(body.get('message', ''))[:160]}"
+            )
+    return _check("no 500 at all (no 5xx but 503)", len(ledger.replies), failures, "replies")
 
 
 def _answers_as_owed(requests: list[Request]) -> Check:
@@ -294,4 +332,44 @@ def _events_in_write_order(ledger: Ledger, events: Iterable[SeenEvent]) -> Check
         len(by_customer),
         failures,
         "customers",
+    )
+
+
+def _leftover_check(name: str, end: EndFacts, left: list[str], what: str) -> Check:
+    found = end.leftovers
+    if found is None or found.read_at is None:
+        return Check(name, False, "the store was not read", [])
+    when = (
+        f"{found.read_at - end.last_fault_over:.0f} s after the last fault"
+        if end.last_fault_over is not None
+        else "at the end"
+    )
+    read = f"{found.readings} readings, the last {when}"
+    if found.first_reading is not None and found.readings > 1:
+        outbox, leases = found.first_reading
+        read += f"; the first found {outbox} outboxes, {leases} leases"
+    failures = [f"the store could not be read: {found.error}"] if found.error else []
+    failures += left
+    if not failures:
+        return Check(name, True, f"none left ({read})")
+    return Check(name, False, f"{len(left)} {what} left ({read})", failures[:_EXAMPLES])
+
+
+def _no_outbox_left(end: EndFacts) -> Check:
+    """Every event written with a customer was published and settled."""
+    return _leftover_check(
+        "no customer left with a non-empty _outbox (30 s after the last fault)",
+        end,
+        end.leftovers.outbox if end.leftovers else [],
+        "customers with unsettled events",
+    )
+
+
+def _no_lease_left(end: EndFacts) -> Check:
+    """Every lease taken for a write was given back."""
+    return _leftover_check(
+        "no document left in customer_lease (30 s after the last fault)",
+        end,
+        end.leftovers.leases if end.leftovers else [],
+        "leases",
     )

@@ -1,5 +1,6 @@
-"""One chaos run from start to end: the private stack, two instances, the workload beside the
-faults, the final state, the invariants and the figures; everything it started is stopped."""
+"""One chaos run from start to end, in one group membership mode: the private stack, two
+instances, the workload beside the faults, the final state and the store's leftovers, the
+invariants and the figures; everything it started is stopped."""
 
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ from chaos.final_state import FinalState, read_final_state
 from chaos.instances import ServiceInstance
 from chaos.invariants import EndFacts, check_all, expected_events
 from chaos.ledger import Ledger
+from chaos.leftovers import Leftovers, read_leftovers
 from chaos.report import Report
-from chaos.scenario import Scenario
+from chaos.scenario import Membership, Scenario
 from chaos.stack import PrivateStack, StackFailed, free_port
 from chaos.wire import PARTITIONS, RunTopics, Wire, create_topics
 from chaos.workload import Progress, Workload
@@ -32,6 +34,8 @@ _GROUP_SETTLE = 60.0
 """Seconds the two instances get to share the partitions before the workload starts."""
 _TEARDOWN = 60.0
 """Seconds of the budget kept for stopping the instances and the stack."""
+_CLEANUP_WINDOW = 30.0
+"""Seconds after the last fault by which no outbox entry and no lease may be left."""
 
 
 @dataclass
@@ -41,6 +45,7 @@ class _Outcome:
     workload: Workload | None = None
     injector: FaultInjector | None = None
     state: FinalState | None = None
+    leftovers: Leftovers | None = None
     workload_began: float = field(default_factory=time.time)
     lag: dict[str, int | None] = field(default_factory=dict)
     alive: dict[str, bool] = field(default_factory=dict)
@@ -64,6 +69,7 @@ class ChaosRun:
     async def execute(self) -> Report:
         """The whole run; never raises for what the service or the stack did (it is reported)."""
         began = time.monotonic()
+        self.log_dir.mkdir(parents=True, exist_ok=True)
         outcome = _Outcome()
         try:
             async with asyncio.timeout(self.scenario.timeout - _TEARDOWN):
@@ -87,6 +93,8 @@ class ChaosRun:
                 self.problems,
                 outcome.alive or dict.fromkeys(INSTANCES, False),
                 [*sigterms, *self.sigterm_exits],
+                outcome.leftovers,
+                outcome.injector.last_over if outcome.injector else None,
             ),
         )
         figures = compute(self.ledger, faults, outcome.workload_began, seconds, outcome.lag)
@@ -119,6 +127,12 @@ class ChaosRun:
             outcome.workload.customers,
             deadline - 10.0,
         )
+        last_fault = outcome.injector.last_over or time.time()
+        outcome.leftovers = await read_leftovers(
+            self.stack.mongodb_uri,
+            self.run_id,
+            min(last_fault + _CLEANUP_WINDOW, time.time() + deadline - time.monotonic() - 10.0),
+        )
         outcome.alive = {n: i.alive for n, i in self.instances.items()}
         outcome.lag = {n: await i.lag() for n, i in self.instances.items()}
         outcome.completed = True
@@ -130,10 +144,15 @@ class ChaosRun:
             mongodb_database=self.run_id,
             topic_prefix=self.run_id,
             group_id=self.run_id,
+            session_timeout_ms=round(self.scenario.session_timeout * 1000),
             http_host="127.0.0.1",
         )
+        static = self.scenario.membership is Membership.STATIC
         for name in INSTANCES:
-            update = {"group_instance_id": f"{self.run_id}-{name}", "http_port": free_port()}
+            update = {
+                "group_instance_id": f"{self.run_id}-{name}" if static else None,
+                "http_port": free_port(),
+            }
             self.instances[name] = ServiceInstance(
                 name, settings.model_copy(update=update), self.log_dir / f"instance-{name}.log"
             )

@@ -1,9 +1,19 @@
-"""What one chaos run does: its size, its pace, and the faults in the order they are injected."""
+"""What one chaos run does: its size, its pace, its group membership, and the faults in the order
+they are injected."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+
+
+class Membership(StrEnum):
+    """How the instances join their consumer group."""
+
+    DEFAULT = "default"
+    """Dynamic members (no `CUSTOMER_ASYNC_GROUP_INSTANCE_ID`): what most deployments run."""
+    STATIC = "static"
+    """Static members `<run>-a` and `<run>-b`: a restarted instance takes its partitions back."""
 
 
 class FaultKind(StrEnum):
@@ -14,6 +24,7 @@ class FaultKind(StrEnum):
     BROKER_RESTART = "broker restart"
     STORE_FREEZE = "store frozen (SIGSTOP)"
     STORE_KILL = "store SIGKILL + restart"
+    DATABASE_KILL = "database SIGKILL + restart"
     CRASH_AFTER_WRITE = "crash between write and publish"
     SIGTERM = "SIGTERM under load"
 
@@ -46,8 +57,22 @@ class Scenario:
     """One malformed record for every this many customers."""
     freeze_seconds: float = 20.0
     small: bool = False
-    kill_restart_target: float = 5.0
-    takeover_target: float = 15.0
+    membership: Membership = Membership.DEFAULT
+    session_timeout: float = 10.0
+    """The instances' group session timeout (seconds)."""
+    restart_target: float = 5.0
+    """Static members: a restarted instance answers for its partitions within this many seconds
+    of its restart."""
+    takeover_margin: float = 5.0
+    """A killed member's partitions answer again within the session timeout plus this."""
+
+    def kill_target(self, kind: FaultKind) -> tuple[float, str]:
+        """The fail-over target of a SIGKILL: seconds, and from what (`kill` or `restart`).
+        A static member's restart reclaims its partitions at once; anything else waits for the
+        group to drop the dead member (its session timeout), whether or not it is restarted."""
+        if self.membership is Membership.STATIC and kind is FaultKind.KILL_RESTART:
+            return self.restart_target, "restart"
+        return self.session_timeout + self.takeover_margin, "kill"
 
     def fault_threshold(self, fault: PlannedFault) -> int:
         """How many customers must be done before `fault` is injected."""
@@ -75,7 +100,8 @@ def full(
     customers: int = FULL.customers, *, seed: int = 629, timeout: float = FULL.timeout
 ) -> Scenario:
     """Three SIGKILL+restarts, a SIGKILL without restart, a broker restart, the store frozen and
-    killed, a crash between write and publish and a SIGTERM, spread over the workload."""
+    killed, the database under it killed, a crash between write and publish and a SIGTERM,
+    spread over the workload."""
     plan = [
         (FaultKind.KILL_RESTART, "a"),
         (FaultKind.BROKER_RESTART, ""),
@@ -83,6 +109,7 @@ def full(
         (FaultKind.STORE_FREEZE, ""),
         (FaultKind.KILL_TAKEOVER, "a"),
         (FaultKind.SIGTERM, "b"),
+        (FaultKind.DATABASE_KILL, ""),
         (FaultKind.CRASH_AFTER_WRITE, "a"),
         (FaultKind.STORE_KILL, ""),
         (FaultKind.KILL_RESTART, "b"),
@@ -98,11 +125,14 @@ def full(
 def small(
     customers: int = SMALL.customers, *, seed: int = 629, timeout: float = SMALL.timeout
 ) -> Scenario:
-    """For the test suite: one SIGKILL+restart, one broker restart, one store outage (10 s)."""
+    """For the test suite: one SIGKILL+restart, one broker restart, one store outage (10 s) and
+    one database restart, each early enough that customers still wait for it to end (150
+    customers, 64 in flight: at most 0.57 of them done), so that each meets load."""
     faults = (
-        PlannedFault(FaultKind.KILL_RESTART, 0.15, "a"),
-        PlannedFault(FaultKind.BROKER_RESTART, 0.45),
-        PlannedFault(FaultKind.STORE_FREEZE, 0.7),
+        PlannedFault(FaultKind.KILL_RESTART, 0.1, "a"),
+        PlannedFault(FaultKind.BROKER_RESTART, 0.25),
+        PlannedFault(FaultKind.STORE_FREEZE, 0.4),
+        PlannedFault(FaultKind.DATABASE_KILL, 0.55),
     )
     return Scenario(
         customers=customers,

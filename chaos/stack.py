@@ -1,5 +1,6 @@
 """The run's private stack: `scripts/stack` on free loopback ports with its data in the run's
-directory, so its broker and store can be stopped, frozen and killed without touching anyone's.
+directory, so its broker, store and database can be stopped, frozen and killed without touching
+anyone's; `scripts/stack up` starts again whatever is down.
 """
 
 from __future__ import annotations
@@ -22,13 +23,30 @@ def free_port() -> int:
     return port
 
 
-def process_alive(pid: int) -> bool:
-    """Whether `pid` is a live process (a zombie waiting to be reaped is not)."""
+def _stat_fields(pid: int) -> list[str] | None:
+    """`/proc/<pid>/stat` after the command name (state, parent pid, …); None if gone."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return stat.rsplit(")", 1)[1].split()
+
+
+def process_alive(pid: int) -> bool:
+    """Whether `pid` is a live process (a zombie waiting to be reaped is not)."""
+    fields = _stat_fields(pid)
+    return fields is not None and fields[0] != "Z"
+
+
+def children_of(pid: int) -> list[int]:
+    """The live processes whose parent is `pid`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            fields = _stat_fields(int(entry.name))
+            if fields is not None and fields[0] != "Z" and fields[1] == str(pid):
+                found.append(int(entry.name))
+    return found
 
 
 def stack_environment(directory: Path, kafka_port: int, mongodb_port: int) -> dict[str, str]:
@@ -116,6 +134,16 @@ class PrivateStack:
             await asyncio.sleep(0.1)
         raise StackFailed(f"the private {server} (pid {pid}) did not end in {seconds:.0f} s")
 
+    async def _until_reaped(self, server: str, pid: int, seconds: float = 30.0) -> None:
+        """Until `pid` is gone and reaped: a new postmaster takes its lock file's pid, while that
+        is still a zombie (`kill -0` reaches it), for a live one and refuses to start."""
+        await self._until_gone(server, pid)
+        for _ in range(int(seconds * 10)):
+            if _stat_fields(pid) is None:
+                return
+            await asyncio.sleep(0.1)
+        raise StackFailed(f"the private {server} (pid {pid}) was not reaped in {seconds:.0f} s")
+
     async def stop_kafka(self) -> None:
         """SIGTERM to the broker, and wait until it is gone."""
         await self._until_gone("kafka", self._signal("kafka", signal.SIGTERM))
@@ -133,3 +161,23 @@ class PrivateStack:
     async def kill_store(self) -> None:
         """SIGKILL FerretDB, and wait until it is gone."""
         await self._until_gone("ferretdb", self._signal("ferretdb", signal.SIGKILL))
+
+    async def kill_database(self, orphans_grace: float = 15.0) -> int:
+        """SIGKILL PostgreSQL's postmaster (under FerretDB), and wait until it is gone and so
+        are its orphaned backends (they notice its death and exit; a new postmaster refuses to
+        start while they hold its shared memory). Those still there after `orphans_grace` s are
+        SIGKILLed too; returns how many."""
+        postmaster = self.pid("postgresql")
+        backends = children_of(postmaster) if postmaster is not None else []
+        await self._until_reaped("postgresql", self._signal("postgresql", signal.SIGKILL))
+        for _ in range(int(orphans_grace * 10)):
+            if not any(process_alive(p) for p in backends):
+                return 0
+            await asyncio.sleep(0.1)
+        lingering = [p for p in backends if process_alive(p)]
+        for pid in lingering:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        for pid in lingering:
+            await self._until_gone("postgresql backend", pid, 10.0)
+        return len(lingering)
