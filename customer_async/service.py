@@ -28,7 +28,7 @@ from customer_async.ops.metrics import ServiceMetrics
 from customer_async.ops.readiness import Dependencies, Phase, Readiness, StorePing, assess
 from customer_async.ops.tracing import tracing_for
 from customer_async.protocol.lanes import Lanes
-from customer_async.protocol.settle import Settler
+from customer_async.protocol.settle import SETTLE_BATCH, Settler
 from customer_async.protocol.sweep import Sweeper
 from customer_async.protocol.window import RecognitionWindow
 from customer_async.protocol.writes import WritePath, error_reply
@@ -44,6 +44,10 @@ _REVOKE_GRACE = 1.0
 """Seconds a rebalance waits for requests in hand before abandoning those that wrote nothing."""
 _STOP_GRACE = 5.0
 """Seconds a stop waits for requests in hand before abandoning those that can come again."""
+SETTLE_BACKLOG_LIMIT = 8 * SETTLE_BATCH
+"""Customers published and not settled at which an instance stops fetching until half are:
+settling is then far behind, and more intake would only grow the work every sweep and settle
+has to do (past some size a scan no longer fits the store's timeout, and never recovers)."""
 _RENEW_INTERVAL = 1.0
 """Seconds between two looks for leases held long enough to renew (a write in an outage)."""
 _SETTLE_INTERVAL = 0.02
@@ -134,6 +138,8 @@ class CustomerService:
             consumer_joined=self._consumer.joined,
             producer_connected=self._sink.connected,
             store=self._store_ping.answer,
+            settle_backlog=self._settler.pending,
+            settle_backlog_limit=SETTLE_BACKLOG_LIMIT,
         )
         return assess(dependencies, time.monotonic())
 
@@ -174,20 +180,27 @@ class CustomerService:
 
     async def _consume(self, stop: asyncio.Event) -> None:
         last_commit = time.monotonic()
-        paused = False
+        paused = shed = False
         while not stop.is_set():
             room = self.settings.max_in_flight - len(self._handling)
-            if self._store.unavailable != paused:
-                # While the store is away, requests wait in Kafka instead of piling up here to be
-                # answered 503: only those already in hand wait out the retry budget.
-                paused = self._store.unavailable
+            shed = self._shedding(shed)
+            if (self._store.unavailable or shed) != paused:
+                # While the store is away, requests wait in Kafka instead of piling up here:
+                # only those already in hand wait for it. While settling lags far behind, new
+                # requests wait too, so that the backlog shrinks instead of growing.
+                paused = self._store.unavailable or shed
                 if paused:
                     self._consumer.pause()
-                    log.warning("store unavailable: fetching paused until it answers")
+                    log.warning(
+                        "fetching paused: %s",
+                        "store unavailable"
+                        if self._store.unavailable
+                        else f"{self._settler.pending} customers to settle",
+                    )
                 else:
                     self._consumer.resume()
-                    log.info("store answers again: fetching resumed")
-            if paused and not self._handling:
+                    log.info("fetching resumed")
+            if self._store.unavailable and not self._handling:
                 await self._probe_store()
             if room <= 0:
                 # Not forever: a write may be waiting for the next commit (window.py).
@@ -203,6 +216,14 @@ class CustomerService:
             if time.monotonic() - last_commit >= _COMMIT_INTERVAL or not self._handling:
                 await self._commit()
                 last_commit = time.monotonic()
+
+    def _shedding(self, shedding: bool) -> bool:
+        """Whether intake waits for settling: from `SETTLE_BACKLOG_LIMIT` customers published and
+        not settled until half of that (so it does not flap)."""
+        backlog = self._settler.pending
+        if shedding:
+            return backlog > SETTLE_BACKLOG_LIMIT // 2
+        return backlog >= SETTLE_BACKLOG_LIMIT
 
     async def _probe_store(self) -> None:
         """With nothing in hand to notice the store's return, ask it (about once a second)."""
@@ -299,8 +320,11 @@ class CustomerService:
         renewed = time.monotonic()
         while not stop.is_set():
             await asyncio.sleep(_SETTLE_INTERVAL)
-            if self._settler.pending:
-                await self._settler.flush()
+            # A full batch settled: more are waiting, so settle on at once (between batches the
+            # flush's own awaits let requests run).
+            for _ in range(SETTLE_BACKLOG_LIMIT // SETTLE_BATCH):
+                if not self._settler.pending or await self._settler.flush() < SETTLE_BATCH:
+                    break
             if time.monotonic() - renewed >= _RENEW_INTERVAL:
                 renewed = time.monotonic()
                 with contextlib.suppress(CustomerAsyncError):

@@ -48,6 +48,10 @@ def test_serving_joined_connected_and_answered_is_ready() -> None:
             {"store": "ping failed: connection refused"},
         ),
         ({"store": StoreAnswer(answered_at=NOW - 11)}, {"store": "no ping answered for 11 s"}),
+        (
+            {"settle_backlog": 2048, "settle_backlog_limit": 2048},
+            {"settling": "2048 customers to settle"},
+        ),
     ],
 )
 def test_each_missing_dependency_is_named(
@@ -67,6 +71,10 @@ def test_everything_missing_is_named_at_once() -> None:
         NOW,
     )
     assert set(readiness.not_ready) == {"service", "consumer", "producer", "store"}
+
+
+def test_a_backlog_below_its_limit_is_ready() -> None:
+    assert assess(dependencies(settle_backlog=2047, settle_backlog_limit=2048), NOW).ready
 
 
 def test_an_answer_just_within_the_age_limit_is_fresh() -> None:
