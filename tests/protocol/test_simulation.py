@@ -94,15 +94,20 @@ class DeliveryProtocol(RuleBasedStateMachine):
         partition.commit()
         self._run(process.window.committed({self._key(partition): partition.committed}))
 
+    def _make_room(self, process: SimService, partition: Partition) -> None:
+        """Commit when the window would hold the next record back: what the service's loop does
+        meanwhile (here nothing runs beside the handling)."""
+        customer = command_customer_id(partition.records[partition.position])
+        key = self._key(partition)
+        if customer is not None and process.window.uncommitted(key, customer) >= (
+            process.window.keep
+        ):
+            self._commit(process, partition)
+
     def _handle(self, process: SimService, partition: Partition) -> None:
         offset = partition.position
         command = partition.records[offset]
-        customer = command_customer_id(command)
-        if (
-            customer is not None
-            and process.window.uncommitted(self._key(partition), customer) >= process.window.keep
-        ):
-            self._commit(process, partition)  # what the service's loop does meanwhile
+        self._make_room(process, partition)
         began = self.world.clock.seconds
         lived = self._run(process.handle(command, self._key(partition), offset))
         took = self.world.clock.seconds - began
@@ -159,6 +164,37 @@ class DeliveryProtocol(RuleBasedStateMachine):
         process.process.die_after_landing = after_landing
         self._handle(process, partition)
         process.process.die_in = None
+
+    @precondition(lambda self: sum(bool(self._pending(p)) for p in self._live()) >= 2)
+    @rule(data=st.data())
+    def handle_together(self, data: st.DataObject) -> None:
+        """Two processes handle a record each at the same time, their commands interleaved
+        (e.g. both write one customer whose requests came on two partitions)."""
+        busy = [p for p in self._live() if self._pending(p)]
+        first, second = data.draw(st.permutations(busy))[:2]
+        jobs = [(p, data.draw(st.sampled_from(self._pending(p)))) for p in (first, second)]
+        for process, partition in jobs:
+            self._make_room(process, partition)
+
+        async def both() -> list[bool]:
+            return list(
+                await asyncio.gather(
+                    *(
+                        process.handle(
+                            partition.records[partition.position],
+                            self._key(partition),
+                            partition.position,
+                        )
+                        for process, partition in jobs
+                    )
+                )
+            )
+
+        lived = self.loop.run_until_complete(both())
+        for (_, partition), alive in zip(jobs, lived, strict=True):
+            if alive:
+                partition.done.add(partition.position)
+                partition.position += 1
 
     @rule(data=st.data())
     def commit(self, data: st.DataObject) -> None:
