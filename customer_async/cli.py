@@ -11,6 +11,7 @@ when piped; errors go to stderr as one line. Exit status:
     130  interrupted (Ctrl-C)     6  no reply in time (resend with the --correlation-id shown)
     3  `serve`: Kafka refused the configured login (logged once, never retried)
                                   7  Kafka unreachable, topic missing or a reply off-contract
+    8  `serve`: the operations port is in use or cannot be bound (CUSTOMER_ASYNC_HTTP_PORT)
 
 Start-up is kept short: aiokafka, the client, rich and the service are imported only by the
 commands that use them, and the client commands read their two connection variables with click
@@ -43,6 +44,7 @@ EXIT_FAILED: Final = 5
 EXIT_TIMEOUT: Final = 6
 EXIT_UNAVAILABLE: Final = 7
 EXIT_MISCONFIGURED: Final = 3
+EXIT_PORT_UNAVAILABLE: Final = 8
 EXIT_INTERRUPTED: Final = 130
 
 BOOTSTRAP_ENV: Final = "CUSTOMER_ASYNC_KAFKA_BOOTSTRAP_SERVERS"
@@ -77,7 +79,10 @@ def serve() -> None:
 
 async def _serve(settings: Settings) -> None:
     from customer_async.edge.kafka_security import check_kafka_login  # noqa: PLC0415 - heavy
-    from customer_async.errors import KafkaAuthenticationFailed  # noqa: PLC0415 - serve only
+    from customer_async.errors import (  # noqa: PLC0415 - serve only
+        KafkaAuthenticationFailed,
+        OperationsPortUnavailable,
+    )
     from customer_async.ops.tracing import TracingUnavailable  # noqa: PLC0415 - serve only
     from customer_async.service import serve as run_service  # noqa: PLC0415 - heavy
 
@@ -104,6 +109,9 @@ async def _serve(settings: Settings) -> None:
     except TracingUnavailable as exc:  # CUSTOMER_ASYNC_TRACING=on without the `otel` extra
         logging.getLogger(__name__).error("cannot start: %s", exc)
         raise SystemExit(EXIT_MISCONFIGURED) from None
+    except OperationsPortUnavailable as exc:  # e.g. a second `serve` on the same machine
+        logging.getLogger(__name__).error("cannot start: %s", exc)
+        raise SystemExit(EXIT_PORT_UNAVAILABLE) from None
 
 
 @main.command("settings")

@@ -19,10 +19,12 @@
         ├── InternalError                 500, a bug; never shows a stack trace
         ├── StoreUnavailable              503, the store stayed down past the retry budget
         │   └── WriteContended            503, a write lost its race too often (not applied)
-        └── KafkaAuthenticationFailed     start-up: the broker refused the configured login
+        ├── KafkaAuthenticationFailed     start-up: the broker refused the configured login
+        └── OperationsPortUnavailable     start-up: the operations port cannot be listened on
 
-Library errors (aiokafka, pymongo, jsonschema, jsonpatch) are translated into these where they
-are caught, with `raise ... from exc`; nothing outside the edge and the store sees them.
+Library errors (aiokafka, pymongo, jsonschema, jsonpatch, the operations port's OSError) are
+translated into these where they are caught, with `raise ... from exc`; nothing outside the edge,
+the store and the operations port sees them.
 """
 
 from __future__ import annotations
@@ -168,6 +170,11 @@ class InternalError(ServiceError):
 class KafkaAuthenticationFailed(ServiceError):
     """The broker refused the configured login (or its certificate is not trusted): a
     configuration error, reported once at start-up instead of being retried forever."""
+
+
+class OperationsPortUnavailable(ServiceError):
+    """The operations port's address is in use or cannot be bound: a configuration error,
+    reported once at start-up, before anything has connected to Kafka or the store."""
 
 
 class StoreUnavailable(ServiceError):

@@ -13,6 +13,7 @@ import contextlib
 import gc
 import logging
 import time
+from collections.abc import Awaitable
 
 from customer_async import schemas
 from customer_async.customer_ids import command_customer_id
@@ -118,7 +119,13 @@ class CustomerService:
             if self.operations is None:
                 await self._serve(stop)
                 return
-            await self.operations.start()
+            try:
+                await self.operations.start()
+            except BaseException:  # nothing has connected: close the clients built for _serve
+                await self._consumer.stop()
+                await self._sink.stop()
+                await self._store.close()
+                raise
             # Only /readyz reads the pings: without the port, the store is spared them.
             pinging = asyncio.create_task(self._store_ping.run(stop))
             try:
@@ -149,18 +156,24 @@ class CustomerService:
         return self.metrics.exposition(accept)
 
     async def _serve(self, stop: asyncio.Event) -> None:
-        if self.settings.create_topics:
-            await ensure_topics(self.settings, self._all_topics())
-        if not await self._ensure_indexes(stop):
+        # Each start-up step waits for a broker or store that is not there yet, until `stop`.
+        started = (
+            not self.settings.create_topics
+            or await _until_stopped(ensure_topics(self.settings, self._all_topics()), stop)
+        ) and await self._ensure_indexes(stop)
+        if not started or not await _until_stopped(self._sink.start(), stop):
+            await self._consumer.stop()  # built, never started: closed all the same
+            await self._sink.stop()
             await self._store.close()
             return
-        await self._sink.start()
         background = [
             asyncio.create_task(self._sweeper.run(stop)),
             asyncio.create_task(self._settle_continuously(stop)),
         ]
         try:
-            await self._consumer.start(self._partitions_revoked)
+            if not await _until_stopped(self._consumer.start(self._partitions_revoked), stop):
+                await self._consumer.stop()
+                return
             try:
                 self.ready.set()
                 log.info("serving %s", ", ".join(self._topics.topics))
@@ -360,6 +373,20 @@ class CustomerService:
         for operation in Operation:
             topics += [self.settings.request_topic(operation), self.settings.reply_topic(operation)]
         return topics
+
+
+async def _until_stopped(step: Awaitable[None], stop: asyncio.Event) -> bool:
+    """Run `step` unless `stop` is set first (then it is cancelled); whether it completed."""
+    running = asyncio.ensure_future(step)
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if running.done():
+        running.result()  # its exception, if any, is the caller's
+        return True
+    running.cancel()
+    await asyncio.gather(running, return_exceptions=True)
+    return False
 
 
 def _settle_the_heap() -> None:

@@ -15,12 +15,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import json
 import logging
+import os
+import socket
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from urllib.parse import urlsplit
 
+from customer_async.errors import OperationsPortUnavailable
 from customer_async.ops.readiness import Readiness
 
 log = logging.getLogger(__name__)
@@ -56,10 +60,18 @@ class OperationsServer:
         return port
 
     async def start(self) -> None:
-        """Listen; an address in use raises OSError (a service without its probes must not run)."""
-        self._server = await asyncio.start_server(
-            self._connection, self._host, self._port, limit=_MAX_HEAD_BYTES
-        )
+        """Listen; an address in use (or one that cannot be bound) raises
+        `OperationsPortUnavailable`: a service without its probes must not run."""
+        try:
+            self._server = await asyncio.start_server(
+                self._connection, self._host, self._port, limit=_MAX_HEAD_BYTES
+            )
+        except OSError as exc:
+            raise OperationsPortUnavailable(
+                f"the operations port {_address(self._host, self._port)} {_bind_failure(exc)}; "
+                "set CUSTOMER_ASYNC_HTTP_PORT to a free port, or CUSTOMER_ASYNC_HTTP_ENABLED=false "
+                "to serve without /healthz, /readyz and /metrics"
+            ) from exc
         log.info("operations port %s:%d: /healthz /readyz /metrics", self._host, self.port)
 
     async def stop(self) -> None:
@@ -126,6 +138,20 @@ class OperationsServer:
             body, content_type = await self._scrape(accept)
             return HTTPStatus.OK, content_type, body
         return HTTPStatus.NOT_FOUND, _JSON, b'{"error": "not found"}'
+
+
+def _address(host: str, port: int) -> str:
+    """`host:port`, with an IPv6 host in brackets."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _bind_failure(exc: OSError) -> str:
+    """Why the bind failed, in a few words (asyncio's message repeats the address as a tuple)."""
+    if exc.errno == errno.EADDRINUSE:
+        return "is in use (another customer-async serve on this machine?)"
+    if isinstance(exc, socket.gaierror) or not exc.errno:
+        return f"cannot be bound ({exc.strerror or exc})"
+    return f"cannot be bound ({os.strerror(exc.errno)})"
 
 
 def _header(lines: list[str], wanted: str) -> str:

@@ -90,3 +90,32 @@ async def test_service_serves_again_after_a_broker_restart(
         created = await client.create(create_request(name="After Restart"))
     assert after == before
     assert created["name"] == "After Restart"
+
+
+@pytest.mark.parametrize("create_topics", [True, False])
+async def test_a_signal_stops_the_service_while_the_broker_is_not_there_yet(
+    settings: Settings, tmp_path: Path, create_topics: bool
+) -> None:
+    """Started before its broker answers (topic creation, or the producer's start, retries
+    until it does): SIGTERM still stops it at once, with status 0 and nothing left open."""
+    log = tmp_path / "service.log"
+    waiting = settings.model_copy(
+        update={
+            "kafka_bootstrap_servers": "127.0.0.1:1",  # nothing listens there
+            "create_topics": create_topics,
+            "http_enabled": False,
+        }
+    )
+    process = await start_service_process(waiting, log)
+    try:
+        await asyncio.sleep(3)  # past start-up, into the retries
+        assert process.returncode is None, log.read_text()[-3000:]
+        process.send_signal(signal.SIGTERM)
+        exit_code = await asyncio.wait_for(process.wait(), 20)
+    finally:
+        if process.returncode is None:
+            process.kill()
+    output = log.read_text()
+    assert exit_code == 0, output[-3000:]
+    assert "Traceback" not in output
+    assert "Unclosed" not in output

@@ -1,16 +1,24 @@
-"""The operations port over a real loopback socket: routes, statuses, bodies, clean stop."""
+"""The operations port over a real loopback socket: routes, statuses, bodies, clean stop; and
+`customer-async serve` whose port is taken."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import socket
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 
 import pytest
 
+from customer_async.cli import EXIT_PORT_UNAVAILABLE
+from customer_async.errors import OperationsPortUnavailable
 from customer_async.ops.http import OperationsServer
 from customer_async.ops.readiness import Readiness
+from customer_async.settings import Settings
 from tests.support.http import exchange, http_get
+from tests.support.process import REPO, settings_environment
 
 
 class Service:
@@ -135,7 +143,43 @@ async def test_a_port_in_use_fails_the_start() -> None:
         second = OperationsServer(
             "127.0.0.1", first.port, readiness=Readiness, scrape=Service().scrape
         )
-        with pytest.raises(OSError, match="in use"):
+        with pytest.raises(OperationsPortUnavailable, match=f"127.0.0.1:{first.port} is in use"):
             await second.start()
     finally:
         await first.stop()
+
+
+def test_serve_on_a_taken_port_says_so_in_one_line_and_exits_8() -> None:
+    """A second `serve` on one machine: one ERROR line naming the address and the setting, no
+    traceback, no unclosed Kafka client, the port's own exit status, before Kafka is tried."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        settings = Settings(
+            kafka_bootstrap_servers="127.0.0.1:1",  # nothing listens: reaching Kafka would hang
+            kafka_security_protocol="PLAINTEXT",
+            http_enabled=True,
+            http_host="127.0.0.1",
+            http_port=port,
+            tracing="off",
+            log_format="text",
+        )
+        serve = subprocess.run(
+            [sys.executable, "-m", "customer_async", "serve"],
+            cwd=REPO,
+            env=settings_environment(settings),
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    output = serve.stdout + serve.stderr
+    assert serve.returncode == EXIT_PORT_UNAVAILABLE, output
+    errors = [line for line in output.splitlines() if " ERROR " in line]
+    assert len(errors) == 1, output
+    assert f"operations port 127.0.0.1:{port} is in use" in errors[0]
+    assert "CUSTOMER_ASYNC_HTTP_PORT" in errors[0]
+    assert "CUSTOMER_ASYNC_HTTP_ENABLED=false" in errors[0]
+    assert "Traceback" not in output
+    assert "Unclosed" not in output
