@@ -16,10 +16,12 @@ from pathlib import Path
 
 import click
 
+from benchmarks.list_kinds import LIST_REQUESTS, QUICK_LIST_REQUESTS
 from benchmarks.loopback import NotLoopback
 from benchmarks.memory import MemoryReadError
 from benchmarks.open_loop import LOAD_FRACTIONS, QUICK_LOAD_FRACTIONS, LoadPlan
 from benchmarks.outputs import default_report_path, write_outputs
+from benchmarks.phases import PHASES, PhaseChoiceError, parse_phases
 from benchmarks.progress import TerminalProgress
 from benchmarks.report import render
 from benchmarks.run import BenchConfig, BenchmarkError, fresh_prefix, run_benchmark
@@ -30,19 +32,29 @@ from benchmarks.scale import (
     QUICK_SCALE_SIZES,
     SCALE_SIZES,
 )
+from benchmarks.sustained import QUICK_SUSTAINED_CREATES, SUSTAINED_CREATES
 
-_FULL = {"requests": 500, "timeout": 1800.0, "step_seconds": 8.0, "phase_seconds": PHASE_SECONDS}
+_FULL = {
+    "requests": 500,
+    "timeout": 5400.0,
+    "step_seconds": 8.0,
+    "phase_seconds": PHASE_SECONDS,
+    "sustained_creates": SUSTAINED_CREATES,
+    "list_requests": LIST_REQUESTS,
+}
 _QUICK = {
     "requests": 60,
     "timeout": 300.0,
     "step_seconds": 1.0,
     "phase_seconds": QUICK_PHASE_SECONDS,
+    "sustained_creates": QUICK_SUSTAINED_CREATES,
+    "list_requests": QUICK_LIST_REQUESTS,
 }
 _PERCENT = 100
 
 
 def _sizes(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[int, ...] | None:
-    """`--scale 1000,100000` → (1000, 100000); `none` → () (no scale phase)."""
+    """`--scale 1000,100000` → (1000, 100000); `none` → () (no scale or list phase)."""
     del ctx, param
     if value is None:
         return None
@@ -52,9 +64,18 @@ def _sizes(ctx: click.Context, param: click.Parameter, value: str | None) -> tup
         sizes = tuple(sorted({int(part) for part in value.split(",")}))
     except ValueError as exc:
         raise click.BadParameter("comma-separated whole numbers, or 'none'") from exc
-    if len(sizes) < 2 or sizes[0] < MIN_SCALE_SIZE:
-        raise click.BadParameter(f"at least two different sizes, each at least {MIN_SCALE_SIZE}")
+    if not sizes or sizes[0] < MIN_SCALE_SIZE:
+        raise click.BadParameter(f"sizes of at least {MIN_SCALE_SIZE} (two, for the ratios)")
     return sizes
+
+
+def _phases(ctx: click.Context, param: click.Parameter, value: str | None) -> frozenset[str]:
+    """`--phases peer,lists` → those phases; `all` (the default) → every phase."""
+    del ctx, param
+    try:
+        return parse_phases(value)
+    except PhaseChoiceError as exc:
+        raise click.BadParameter(str(exc)) from exc
 
 
 def _fractions(
@@ -77,7 +98,8 @@ def _fractions(
 @click.option(
     "--quick",
     is_flag=True,
-    help="About half a minute: 60 requests, steps 25/50/100 % of 1 s, scale 200 and 1,000.",
+    help="About a minute: 60 requests, steps 25/50/100 % of 1 s, scale 200 and 1,000, "
+    "1,000 sustained creates, 5 pages of each list kind.",
 )
 @click.option(
     "--requests",
@@ -107,14 +129,37 @@ def _fractions(
     "--scale",
     "scale_sizes",
     callback=_sizes,
-    help="Customers stored for the scale phases, comma-separated, or 'none' "
+    help="Customers stored for the scale and list phases, comma-separated, or 'none' "
     "[1000,100000; --quick 200,1000].",
 )
 @click.option(
+    "--phases",
+    callback=_phases,
+    help=f"Phases to run, comma-separated, from {', '.join(PHASES)} [all]. The first "
+    "ceilings always run; 'open' needs 'closed'; 'scale' and 'lists' need --scale sizes.",
+)
+@click.option(
+    "--sustained-creates",
+    type=click.IntRange(min=1, max=1_000_000),
+    help=f"Creates of the sustained phase [{SUSTAINED_CREATES}; "
+    f"--quick {QUICK_SUSTAINED_CREATES}].",
+)
+@click.option(
+    "--sustained-rate",
+    type=click.FloatRange(min=1, max=100_000),
+    help="Creates per second offered in the sustained phase (open loop) [closed loop at --window].",
+)
+@click.option(
+    "--list-requests",
+    type=click.IntRange(min=1, max=10_000),
+    help=f"Pages of each list kind at each --scale size [{LIST_REQUESTS}; --quick "
+    f"{QUICK_LIST_REQUESTS}].",
+)
+@click.option(
     "--timeout",
-    type=click.FloatRange(min=1, max=7200),
+    type=click.FloatRange(min=1, max=14_400),
     help="Seconds the measuring may take; requests unanswered by then count as missing "
-    "[1800; --quick 300].",
+    "[5400; --quick 300].",
 )
 @click.option(
     "--json",
@@ -145,6 +190,10 @@ def main(
     load_steps: tuple[float, ...] | None,
     step_seconds: float | None,
     scale_sizes: tuple[int, ...] | None,
+    phases: frozenset[str],
+    sustained_creates: int | None,
+    sustained_rate: float | None,
+    list_requests: int | None,
     timeout: float | None,
     json_path: Path | None,
     kafka_bootstrap_servers: str,
@@ -170,6 +219,10 @@ def main(
         if scale_sizes is None
         else scale_sizes,
         scale_phase_seconds=defaults["phase_seconds"],
+        phases=phases,
+        sustained_creates=sustained_creates or int(defaults["sustained_creates"]),
+        sustained_rate=sustained_rate,
+        list_requests=list_requests or int(defaults["list_requests"]),
     )
     try:
         with TerminalProgress() as progress:

@@ -174,6 +174,21 @@ class Driver:
         ]
         return Schedule(answers + unsent, send_lag=lag)
 
+    async def round_trip(
+        self,
+        request: Request,
+        deadline: float,
+        on_done: Done = ignore,
+        *,
+        sent: float | None = None,
+    ) -> Answer | NoAnswer:
+        """Send one request and wait for its reply until `deadline` (event-loop time); its
+        latency counts from `sent` (`time.perf_counter`; default: now). For phases that keep
+        no list of requests or answers (sustained.py)."""
+        return await self._round_trip(
+            request, time.perf_counter() if sent is None else sent, deadline, on_done
+        )
+
     async def _windowed(
         self,
         request: Request,

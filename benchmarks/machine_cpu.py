@@ -104,15 +104,27 @@ def split(before: Snapshot, after: Snapshot, requests: int) -> dict[str, float]:
 
 
 class CpuSplits:
-    """Records the split of each named phase, in the order measured (a name again replaces)."""
+    """Records the split of each named phase, in the order measured (a name again replaces,
+    unless the block adds up)."""
 
     def __init__(self) -> None:
         self.service_pid: int | None = None
+        """The process counted as `service`: the service, or the plain peer while it serves."""
         self.phases: dict[str, dict[str, float]] = {}
+        self._sums: dict[str, tuple[dict[str, float], int]] = {}
 
     @contextlib.contextmanager
-    def phase(self, name: str, requests: int) -> Iterator[None]:
-        """Measure the block as phase `name` of `requests` requests."""
+    def phase(self, name: str, requests: int, *, add_up: bool = False) -> Iterator[None]:
+        """Measure the block as phase `name` of `requests` requests; with `add_up`, the phase is
+        every block of that name together (runs of one phase taken in turns)."""
         before = snapshot(self.service_pid)
         yield
-        self.phases[name] = split(before, snapshot(self.service_pid), requests)
+        found = split(before, snapshot(self.service_pid), requests)
+        if not add_up:
+            self.phases[name] = found
+            return
+        spent, counted = self._sums.get(name, (dict.fromkeys(GROUPS, 0.0), 0))
+        spent = {group: spent[group] + found[group] * requests for group in GROUPS}
+        counted += requests
+        self._sums[name] = (spent, counted)
+        self.phases[name] = {group: spent[group] / max(counted, 1) for group in GROUPS}

@@ -60,14 +60,14 @@ async def run_phase(
     """Send `calls` in closed loop (at most `window` in flight, by default the driver's) and
     measure them; answers in call order. Calls whose turn comes after `send_until` are not sent
     and not measured (the measurement counts them as `unsent`)."""
-    _quiet_heap()
+    quiet_heap()
     answers = await driver.exchange(
         [call.request for call in calls], deadline, on_done, window=window, send_until=send_until
     )
     return _measure(name, calls, answers), answers
 
 
-def _quiet_heap() -> None:
+def quiet_heap() -> None:
     """Collect, then freeze what earlier phases left alive (their answers and figures): a full
     collection walking them all would pause the driver mid-phase and count as latency."""
     gc.collect()
@@ -85,7 +85,7 @@ async def run_open_phase(
 ) -> tuple[Measurement, float]:
     """Send `calls` at `rate` per second whatever the replies (open loop) and measure them;
     also how many seconds the sender fell behind its schedule at worst."""
-    _quiet_heap()
+    quiet_heap()
     schedule = await driver.exchange_at_rate(
         [call.request for call in calls], rate, deadline, on_done
     )

@@ -20,12 +20,19 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from benchmarks.list_kinds import KINDS as LIST_KINDS
+from benchmarks.list_kinds import SORT_OFFSET, UNAVAILABLE, ListReport
 from benchmarks.open_loop import OpenLoopReport
+from benchmarks.operations_port import UNSETTLED_GAUGE
+from benchmarks.peer_comparison import PEER, SERVICE, PeerReport, cpu_phase
+from benchmarks.phases import PHASES
 from benchmarks.ratios import ratio
 from benchmarks.scale import OPERATIONS as SCALE_OPERATIONS
 from benchmarks.scale import STORE_FIND, ScaleReport
 from benchmarks.stats import Measurement
 from benchmarks.store_counters import CommandsPerRequest
+from benchmarks.sustained import SustainedReport
+from benchmarks.watch import SAMPLE_SECONDS, WatchedStretch
 
 __all__ = [
     "BenchReport",
@@ -67,6 +74,11 @@ class RunParameters:
     load_fractions: list[float]
     step_seconds: float
     scale_sizes: list[int]
+    phases: list[str] = field(default_factory=list)
+    """The phases run (`--phases`); empty in reports of runs before there was a choice."""
+    sustained_creates: int = 0
+    sustained_rate: float | None = None
+    list_requests: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +153,8 @@ class Target:
     """True: the measured value must be ≤ `limit`; False: ≥ `limit`."""
     passed: bool | None
     note: str = ""
+    group: str = "issue 7"
+    """Which table the target is checked in."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,8 +175,14 @@ class BenchReport:
     plot: str | None = None
     """Where the PNG of latency against offered load was written."""
     cpu_split: dict[str, dict[str, float]] = field(default_factory=dict)
-    """Per phase (ceilings' last run, service closed loop): CPU ms per request by process group
-    (machine_cpu.py)."""
+    """Per phase (ceilings' last run, service closed loop, peer comparison, sustained creates):
+    CPU ms per request by process group (machine_cpu.py)."""
+    peer: PeerReport | None = None
+    lists: ListReport | None = None
+    sustained: SustainedReport | None = None
+    watched: list[WatchedStretch] = field(default_factory=list)
+    """Peak memory and logged store trouble of the sustained creates and of the scale and list
+    phases after them (watch.py)."""
 
     def operation(self, name: str) -> OperationReport | None:
         """The closed-loop report of the operation called `name`."""
@@ -174,15 +194,24 @@ class BenchReport:
         found += [step.service for report in self.open_loop for step in report.steps]
         if self.scale is not None:
             found += [m for point in self.scale.points for m in point.measurements.values()]
+        if self.peer is not None:
+            found += self.peer.service_measurements()
+        if self.sustained is not None:
+            found.append(self.sustained.measurement)
+        if self.lists is not None:
+            found += [m for point in self.lists.points for m in point.measurements.values()]
         return found
 
     def measurements(self) -> list[Measurement]:
-        """Every measured phase: the ceilings', the echo's open loop and the service's."""
+        """Every measured phase: the ceilings', the echo's open loop, the plain peer's and the
+        service's."""
         runs = self.ceiling_runs or [self.ceilings]
         echo_steps = [step.echo for report in self.open_loop for step in report.steps]
+        peer = [] if self.peer is None else self.peer.peer_measurements()
         return [
             *(m for run in runs for m in run.measured()),
             *echo_steps,
+            *peer,
             *self.service_measurements(),
         ]
 
@@ -211,6 +240,11 @@ class BenchReport:
                 )
         if self.scale is not None:
             found.update(self.scale.ratios())
+        if self.peer is not None:
+            for comparison in self.peer.comparisons:
+                found[f"{comparison.operation} rate ÷ plain peer"] = comparison.rate_vs_peer
+        if self.lists is not None:
+            found.update(self.lists.ratios())
         found["service peak RSS x baseline"] = self.memory.peak_vs_baseline
         return found
 
@@ -271,7 +305,10 @@ def render(report: BenchReport) -> str:
         *_closed_loop(report),
         *_cpu_split(report),
         *_open_loop(report),
+        *_peer(report.peer),
+        *_sustained(report),
         *_scale(report),
+        *_lists(report.lists),
         *_memory(report.memory),
         *_targets(report),
         *_verdict(report),
@@ -282,8 +319,9 @@ def render(report: BenchReport) -> str:
 def _header(report: BenchReport) -> list[str]:
     p = report.parameters
     mode = "quick run" if p.quick else "full run"
+    chosen = "" if set(PHASES) <= set(p.phases) else f", phases {','.join(p.phases)}"
     return [
-        f"customer-async benchmark ({mode}): {p.requests} requests per operation, "
+        f"customer-async benchmark ({mode}{chosen}): {p.requests} requests per operation, "
         f"window {p.window}, timeout {p.timeout_seconds:g} s, {p.cpus} CPUs",
         f"Kafka {p.kafka_bootstrap_servers}, store {p.mongodb_uri} ({p.store_server}), "
         f"prefix {p.prefix}",
@@ -313,6 +351,8 @@ def _ceilings(c: Ceilings, runs: list[Ceilings]) -> list[str]:
 
 
 def _closed_loop(report: BenchReport) -> list[str]:
+    if not report.operations:
+        return []
     lines = [
         f"{'Service, closed loop':<22}{'req/s':>8}{'÷ echo':>8}{'÷ store':>8}{'p50 ms':>9}"
         f"{'x echo':>8}{'p95 ms':>9}{'p99 ms':>9}{'x echo':>8}{'store/req':>10}{'cpu ms/req':>11}"
@@ -355,6 +395,11 @@ def _cpu_split(report: BenchReport) -> list[str]:
     for phase, split in report.cpu_split.items():
         lines.append(f"  {phase:<20}" + "".join(f"{split.get(g, 0.0):>9.2f}" for g in groups))
     cores = report.parameters.cpus
+    if cpu_phase("create", PEER) in report.cpu_split:
+        lines.append(
+            f"  (in the '{PEER}' rows the service column is the plain peer's process; the "
+            f"'{SERVICE}' rows and sustained create include settling the outbox after the replies)"
+        )
     lines.append(
         f"  ({cores} cores: a phase whose machine ms/req is m can reach at most "
         f"{cores}000/m req/s with everything on this machine)"
@@ -416,6 +461,102 @@ def _scale(report: BenchReport) -> list[str]:
     return [*lines, ""]
 
 
+def _peer(peer: PeerReport | None) -> list[str]:
+    if peer is None:
+        return []
+    lines = [
+        f"Service vs plain peer (benchmarks/plain_peer.py): {peer.runs} runs of {peer.requests}, "
+        "medians",
+        f"  {'operation':<12}{'service/s':>10}{'peer/s':>9}{'÷ peer':>8}{'p50 ms':>9}"
+        f"{'peer p50':>9}{'p99 ms':>9}{'peer p99':>9}  right",
+    ]
+    for c in peer.comparisons:
+        runs = [*c.service_runs, *c.peer_runs]
+        right = f"{sum(m.ok for m in runs)}/{sum(m.requests for m in runs)}"
+        lines.append(
+            f"  {c.operation:<12}{c.service_rate:>10.1f}{c.peer_rate:>9.1f}{c.rate_vs_peer:>8.2f}"
+            f"{c.service_p50_ms:>9.1f}{c.peer_p50_ms:>9.1f}{c.service_p99_ms:>9.1f}"
+            f"{c.peer_p99_ms:>9.1f}  {right}"
+        )
+    per_run = "; ".join(
+        f"{c.operation} "
+        + ", ".join(
+            f"{s.rate:.0f}/{p.rate:.0f}" for s, p in zip(c.service_runs, c.peer_runs, strict=True)
+        )
+        for c in peer.comparisons
+    )
+    lines.append(f"  req/s of each run ({SERVICE} / {PEER}): {per_run}")
+    return [*lines, ""]
+
+
+def _sustained(report: BenchReport) -> list[str]:
+    sustained = report.sustained
+    if sustained is None:
+        return []
+    m = sustained.measurement
+    mode = (
+        f"closed loop, {sustained.window} in flight"
+        if sustained.window is not None
+        else f"open loop at {sustained.offered_rate:g}/s (worst send lag "
+        f"{sustained.send_lag_ms:.0f} ms)"
+    )
+    unsent = f", {m.unsent} not sent (time up)" if m.unsent else ""
+    peak = "-" if sustained.peak_backlog is None else str(sustained.peak_backlog)
+    if sustained.drain_seconds is not None:
+        drain = f"drained {sustained.drain_seconds:.1f} s after the last reply"
+    else:
+        drain = (
+            f"NOT drained {sustained.watched_seconds:.0f} s after the last reply "
+            f"({sustained.backlog_left} left)"
+        )
+    lines = [
+        f"Sustained creates: {m.requests} creates, {mode}",
+        f"  {m.rate:.1f} creates/s, p50 {m.p50_ms:.1f} ms, p99 {m.p99_ms:.1f} ms, "
+        f"right {m.ok}/{m.requests}{unsent}",
+        f"  outbox backlog ({UNSETTLED_GAUGE}, {sustained.readings} readings): peak {peak}, "
+        f"{drain}",
+    ]
+    if report.watched:
+        store = "FerretDB"
+        lines.append(
+            f"  {'stretch':<28}{'seconds':>8}{'service MiB':>13}{store + ' MiB':>14}"
+            f"{'settle failures':>17}{'store timeouts':>16}"
+        )
+        for w in report.watched:
+            lines.append(
+                f"  {w.name:<28}{w.seconds:>8.0f}{_optional_mib(w.service_peak_kib):>13}"
+                f"{_optional_mib(w.store_peak_kib):>14}{w.settle_failures:>17}"
+                f"{w.store_timeouts:>16}"
+            )
+        lines.append(
+            f"  (peak RSS sampled every {SAMPLE_SECONDS:g} s; failures counted in the service's "
+            "log: 'settling … failed', '… did not answer …')"
+        )
+    return [*lines, ""]
+
+
+def _lists(lists: ListReport | None) -> list[str]:
+    if lists is None or not lists.points:
+        return []
+    lines = [
+        f"Lists by filter kind: first page of 10 (sort: offset {SORT_OFFSET}), one at a time",
+        f"  {'stored':>9}  {'kind':<18}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'503':>6}  right",
+    ]
+    for point in lists.points:
+        for kind in LIST_KINDS:
+            m = point.measurements[kind]
+            unsent = f" ({m.unsent} not sent: time up)" if m.unsent else ""
+            lines.append(
+                f"  {point.stored:>9}  {kind:<18}{m.p50_ms:>9.1f}{m.p95_ms:>9.1f}{m.p99_ms:>9.1f}"
+                f"{m.statuses.get(UNAVAILABLE, 0):>6}  {m.ok}/{m.requests}{unsent}"
+            )
+    if len(lists.points) > 1:
+        span = f"{lists.points[-1].stored}/{lists.points[0].stored}"
+        ratios = ", ".join(f"{kind} {lists.p50_ratio(kind):.2f}" for kind in LIST_KINDS)
+        lines.append(f"  p50 {span} stored: {ratios}")
+    return [*lines, ""]
+
+
 def _memory(mem: MemoryReport) -> list[str]:
     return [
         f"Service memory: peak RSS {_mib(mem.service_peak_kib):.1f} MiB = "
@@ -426,17 +567,18 @@ def _memory(mem: MemoryReport) -> list[str]:
 
 
 def _targets(report: BenchReport) -> list[str]:
-    if not report.targets:
-        return []
-    lines = [f"{'Targets (issue 7, this run)':<58}{'measured':>10}{'target':>10}"]
-    for t in report.targets:
-        measured = "-" if t.measured is None else f"{t.measured:.2f}"
-        bound = f"{'≤' if t.at_most else '≥'} {t.limit:g}"
-        mark = {True: "pass", False: "MISS", None: "not measured"}[t.passed]
-        note = f"  ({t.note})" if t.note else ""
-        lines.append(f"  {t.name:<56}{measured:>10}{bound:>10}  {mark}{note}")
-    passed = sum(t.passed is True for t in report.targets)
-    lines += [f"  {passed} of {len(report.targets)} targets met", ""]
+    lines = []
+    for group in dict.fromkeys(t.group for t in report.targets):
+        targets = [t for t in report.targets if t.group == group]
+        lines.append(f"{f'Targets ({group}, this run)':<58}{'measured':>10}{'target':>10}")
+        for t in targets:
+            measured = "-" if t.measured is None else f"{t.measured:.2f}"
+            bound = f"{'≤' if t.at_most else '≥'} {t.limit:g}"
+            mark = {True: "pass", False: "MISS", None: "not measured"}[t.passed]
+            note = f"  ({t.note})" if t.note else ""
+            lines.append(f"  {t.name:<56}{measured:>10}{bound:>10}  {mark}{note}")
+        passed = sum(t.passed is True for t in targets)
+        lines += [f"  {passed} of {len(targets)} targets met", ""]
     return lines
 
 
@@ -462,6 +604,10 @@ def _optional(value: float | None) -> str:
 
 def _mib(kib: int) -> float:
     return kib / _KIB_PER_MIB
+
+
+def _optional_mib(kib: int | None) -> str:
+    return "-" if kib is None else f"{_mib(kib):.1f}"
 
 
 def _finite(value: Any) -> Any:

@@ -5,9 +5,12 @@ driven by `Driver`, kept running for the open-loop steps); the ceilings (store i
 find_one, update_one, and echo round trips); the service (`python -m customer_async serve` as a
 child) driven in closed loop through create, retrieve, patch and list; the ceilings once more
 (each ceiling is the better of its two runs); open loop for retrieve and create, each step
-beside the echo at the same offered rate; the closed-loop deletes; then the scale phase on the
-same service with customers bulk-loaded into its store. Everything the run created is removed
-at the end. All traffic goes to the loopback servers named in the config.
+beside the echo at the same offered rate; the closed-loop deletes; the service against the plain
+peer (a second child, on topics and a database of its own); the sustained creates, until the
+outbox drains; then, on the same service with customers bulk-loaded into its store, the list
+kinds and the scale phases. `BenchConfig.phases` leaves out any of these but the first ceilings.
+Everything the run created is removed at the end. All traffic goes to the loopback servers
+named in the config.
 """
 
 from __future__ import annotations
@@ -29,11 +32,15 @@ from benchmarks.cleanup import remove_run_data
 from benchmarks.cpu import cpu_seconds
 from benchmarks.driver import Answer, Driver, NoAnswer, Unsent
 from benchmarks.errors import BenchmarkError
+from benchmarks.list_kinds import LIST_REQUESTS, ListReport
 from benchmarks.loopback import require_loopback
 from benchmarks.machine_cpu import CpuSplits
 from benchmarks.memory import CURRENT, PEAK, idle_clients_peak_kib, resident_kib
 from benchmarks.open_loop import LoadPlan, OpenLoopReport, measure_open_loop
+from benchmarks.operations_port import LOOPBACK, free_port, outbox_settled
+from benchmarks.peer_comparison import PEER, SERVICE, Contender, PeerReport, compare_with_peer
 from benchmarks.phase import Call, run_phase
+from benchmarks.phases import PHASES, in_order
 from benchmarks.progress import Progress, QuietProgress
 from benchmarks.report import (
     BenchReport,
@@ -55,10 +62,13 @@ from benchmarks.stats import Measurement
 from benchmarks.store_ceiling import create_collections, measure_store
 from benchmarks.store_counters import CommandsPerRequest, StoreCommandCounter, per_request
 from benchmarks.stored_customers import StoredCustomers
-from benchmarks.targets import issue_targets
+from benchmarks.sustained import SUSTAINED_CREATES, SustainedReport, measure_sustained
+from benchmarks.targets import issue_targets, peer_and_load_targets
 from benchmarks.topics import create_topics
+from benchmarks.watch import WatchedStretch, Watcher, store_process
 from benchmarks.workload import CustomerWorkload, created_id, echo_calls, echo_topics
 from customer_async.settings import Settings
+from customer_async.types import Operation
 
 __all__ = ["BenchConfig", "BenchmarkError", "fresh_prefix", "run_benchmark"]
 
@@ -67,6 +77,8 @@ _START_SECONDS = 60.0
 _BACKSTOP_SECONDS = 60.0
 """Beyond the run's timeout, how long start-up and shutdown may take before the run is cut."""
 _WARM_UP_CALLS = 16
+_SETTLE_WAIT_SECONDS = 120.0
+"""How long a phase that must start on a settled outbox waits for it at most."""
 OPEN_LOOP_OPERATIONS = ("retrieve", "create")
 
 
@@ -91,7 +103,13 @@ class BenchConfig:
     scale_sizes: tuple[int, ...] = SCALE_SIZES
     """Customers stored for the scale phase, one phase per size (none: no scale phase)."""
     scale_phase_seconds: float = PHASE_SECONDS
-    """How long each scale phase may send."""
+    """How long each scale phase (and each list kind at a size) may send."""
+    phases: frozenset[str] = frozenset(PHASES)
+    sustained_creates: int = SUSTAINED_CREATES
+    sustained_rate: float | None = None
+    """Creates per second offered in the sustained phase; None: closed loop at `window`."""
+    list_requests: int = LIST_REQUESTS
+    """Pages of each list kind at each size."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +128,10 @@ class _ServiceFindings:
     scale: ScaleReport | None
     memory: MemoryReport
     unmatched: int
+    peer: PeerReport | None
+    sustained: SustainedReport | None
+    lists: ListReport | None
+    watched: list[WatchedStretch]
 
 
 async def run_benchmark(config: BenchConfig, progress: Progress | None = None) -> BenchReport:
@@ -131,7 +153,10 @@ async def run_benchmark(config: BenchConfig, progress: Progress | None = None) -
         topic_partitions=config.partitions,
         # The run creates every topic first (as for the echo), so both see the same partitions.
         create_topics=False,
-        http_enabled=False,  # the operations port may be taken by a service already running here
+        # /metrics tells the sustained phase the outbox backlog; a port nobody listens on, as
+        # the usual one may be taken by a service already running here.
+        http_host=LOOPBACK,
+        http_port=free_port(),
     )
     workload = CustomerWorkload(settings)
     documents = StoredCustomers(settings)
@@ -139,6 +164,14 @@ async def run_benchmark(config: BenchConfig, progress: Progress | None = None) -
     topics = [*workload.topics, echo_request, echo_reply]
     # Each ceiling run writes into a fresh database, so both find among as many customers.
     store_databases = [f"{config.prefix}_store", f"{config.prefix}_store_again"]
+    # The plain peer: the service's topic names under a prefix of its own (on the service's
+    # own topics both groups would get every request), and a database of its own.
+    peer_settings = settings.model_copy(
+        update={"topic_prefix": f"{config.prefix}peer", "mongodb_database": f"{config.prefix}_peer"}
+    )
+    if "peer" in config.phases:
+        topics += _peer_topics(peer_settings)
+        store_databases.append(peer_settings.mongodb_database)
     ceiling_runs: list[Ceilings] = []
     splits = CpuSplits()
     with TemporaryDirectory(prefix="customer-async-bench-") as scratch:
@@ -182,13 +215,14 @@ async def run_benchmark(config: BenchConfig, progress: Progress | None = None) -
                         service = await _measure_service(
                             config,
                             settings=settings,
+                            peer_settings=peer_settings,
                             workload=workload,
                             documents=documents,
                             ceiling_runs=ceiling_runs,
                             measure_ceilings=measure_ceilings,
                             counter=counter,
                             echo=echo,
-                            log=logs / "service.log",
+                            logs=logs,
                             deadline=deadline,
                             progress=tell,
                             splits=splits,
@@ -223,6 +257,10 @@ async def run_benchmark(config: BenchConfig, progress: Progress | None = None) -
             load_fractions=list(config.load.fractions),
             step_seconds=config.load.seconds,
             scale_sizes=list(config.scale_sizes),
+            phases=in_order(config.phases),
+            sustained_creates=config.sustained_creates,
+            sustained_rate=config.sustained_rate,
+            list_requests=config.list_requests,
         ),
         ceilings=service.ceilings,
         operations=service.operations,
@@ -233,8 +271,14 @@ async def run_benchmark(config: BenchConfig, progress: Progress | None = None) -
         unmatched_replies=unmatched,
         ceiling_runs=ceiling_runs,
         cpu_split=splits.phases,
+        peer=service.peer,
+        lists=service.lists,
+        sustained=service.sustained,
+        watched=service.watched,
     )
-    return dataclasses.replace(report, targets=issue_targets(report))
+    return dataclasses.replace(
+        report, targets=[*issue_targets(report), *peer_and_load_targets(report)]
+    )
 
 
 async def _measure_ceilings(
@@ -307,26 +351,37 @@ async def _measure_service(
     config: BenchConfig,
     *,
     settings: Settings,
+    peer_settings: Settings,
     workload: CustomerWorkload,
     documents: StoredCustomers,
     ceiling_runs: Sequence[Ceilings],
     measure_ceilings: Callable[[], Awaitable[Ceilings]],
     counter: StoreCommandCounter,
     echo: _Echo,
-    log: Path,
+    logs: Path,
     deadline: float,
     progress: Progress,
     splits: CpuSplits,
 ) -> _ServiceFindings:
-    """The service as a child process: closed loop, the ceilings again, open loop, then scale.
+    """The service as a child process: closed loop, the ceilings again, open loop, the plain
+    peer, the sustained creates, then the list kinds and scale (the phases chosen).
 
     A ceiling is the best the machine allows, so each is the better of its two runs (before
     and right after the closed loop): a passing slowdown of the shared machine during one run
     must not lower a ceiling and so flatter the service.
     """
     progress.note("service: starting `python -m customer_async serve`")
+    log = logs / "service.log"
     child = await start_child("customer_async", ["serve"], log, env=_service_environment(settings))
     splits.service_pid = child.pid
+    phases = config.phases
+    open_loop: list[OpenLoopReport] = []
+    scale = peer = sustained = lists = None
+    watcher = Watcher(child.pid, store_process(config.mongodb_uri), log)
+
+    async def settled() -> None:
+        await outbox_settled(settings.http_port, _SETTLE_WAIT_SECONDS)
+
     try:
         driver = Driver(
             config.kafka_bootstrap_servers,
@@ -346,38 +401,59 @@ async def _measure_service(
                 progress=progress,
                 splits=splits,
             )
-            creates = await phase.run("create", workload.creates(config.requests))
-            ids = [i for i in map(created_id, creates) if i is not None]
-            await phase.run("retrieve", workload.retrieves(ids))
-            await phase.run("patch", workload.patches(ids))
-            patched = phase.figures[-1].measurement.ok
-            await phase.run("list", workload.list_pages(patched))
-            await measure_ceilings()
-            open_loop = await _open_loop(
-                config,
-                closed_loop=[figures.measurement for figures in phase.figures],
-                driver=driver,
-                workload=workload,
-                ids=ids,
-                echo=echo,
-                deadline=deadline,
-                progress=progress,
-            )
-            await phase.run("delete", workload.deletes(ids))
-            scale = None
-            if config.scale_sizes:
-                loader = CustomerLoader(config.mongodb_uri, settings.mongodb_database, documents)
-                try:
-                    scale = await measure_scale(
-                        config.scale_sizes,
-                        loader=loader,
-                        driver=driver,
-                        workload=workload,
+            if "closed" in phases:
+                open_loop = await _closed_and_open_loop(
+                    config,
+                    phase=phase,
+                    driver=driver,
+                    workload=workload,
+                    measure_ceilings=measure_ceilings,
+                    echo=echo,
+                    deadline=deadline,
+                    progress=progress,
+                )
+            if "peer" in phases:
+                async with _plain_peer_running(
+                    config, peer_settings, logs / "plain_peer.log", deadline
+                ) as plain_peer:
+                    peer = await compare_with_peer(
+                        Contender(SERVICE, driver, workload, child.pid, settled),
+                        plain_peer,
                         requests=config.requests,
-                        phase_seconds=config.scale_phase_seconds,
                         deadline=deadline,
                         progress=progress,
+                        splits=splits,
                     )
+            if "sustained" in phases:
+                await settled()  # the phase starts with nothing left to settle
+                async with watcher.stretch("sustained creates + drain"):
+                    with splits.phase("sustained create", config.sustained_creates):
+                        sustained = await measure_sustained(
+                            workload.creates(1)[0],
+                            count=config.sustained_creates,
+                            driver=driver,
+                            metrics_port=settings.http_port,
+                            window=config.window,
+                            rate=config.sustained_rate,
+                            deadline=deadline,
+                            progress=progress,
+                        )
+            if config.scale_sizes and phases & {"scale", "lists"}:
+                loader = CustomerLoader(config.mongodb_uri, settings.mongodb_database, documents)
+                try:
+                    async with watcher.stretch(_stored_stretch(phases)):
+                        scale, lists = await measure_scale(
+                            config.scale_sizes,
+                            loader=loader,
+                            driver=driver,
+                            workload=workload,
+                            requests=config.requests,
+                            phase_seconds=config.scale_phase_seconds,
+                            deadline=deadline,
+                            progress=progress,
+                            scale_phases="scale" in phases,
+                            list_requests=config.list_requests if "lists" in phases else None,
+                        )
                 finally:
                     await loader.close()
             peak_kib = resident_kib(child.pid, PEAK)
@@ -393,8 +469,104 @@ async def _measure_service(
         peak_vs_baseline=ratio(peak_kib, ceilings.memory_baseline_kib),
     )
     return _ServiceFindings(
-        ceilings, phase.reports(ceilings), open_loop, scale, memory, driver.unmatched
+        ceilings,
+        phase.reports(ceilings),
+        open_loop,
+        scale,
+        memory,
+        driver.unmatched,
+        peer,
+        sustained,
+        lists,
+        watcher.stretches,
     )
+
+
+async def _closed_and_open_loop(
+    config: BenchConfig,
+    *,
+    phase: _ServicePhases,
+    driver: Driver,
+    workload: CustomerWorkload,
+    measure_ceilings: Callable[[], Awaitable[Ceilings]],
+    echo: _Echo,
+    deadline: float,
+    progress: Progress,
+) -> list[OpenLoopReport]:
+    """Create, retrieve, patch and list in closed loop, the ceilings again, the open loop (if
+    chosen), then the deletes of what was created."""
+    creates = await phase.run("create", workload.creates(config.requests))
+    ids = [i for i in map(created_id, creates) if i is not None]
+    await phase.run("retrieve", workload.retrieves(ids))
+    await phase.run("patch", workload.patches(ids))
+    patched = phase.figures[-1].measurement.ok
+    await phase.run("list", workload.list_pages(patched))
+    await measure_ceilings()
+    open_loop = []
+    if "open" in config.phases:
+        open_loop = await _open_loop(
+            config,
+            closed_loop=[figures.measurement for figures in phase.figures],
+            driver=driver,
+            workload=workload,
+            ids=ids,
+            echo=echo,
+            deadline=deadline,
+            progress=progress,
+        )
+    await phase.run("delete", workload.deletes(ids))
+    return open_loop
+
+
+def _stored_stretch(phases: frozenset[str]) -> str:
+    """The watched stretch's name for the phases on a bulk-loaded store."""
+    chosen = [name for name in ("scale", "lists") if name in phases]
+    return f"loading, {' and '.join(chosen)}"
+
+
+def _peer_topics(peer_settings: Settings) -> list[str]:
+    """The plain peer's topics: create and retrieve requests and replies, notifications."""
+    operations = (Operation.CREATE, Operation.RETRIEVE)
+    return [
+        *(peer_settings.request_topic(operation) for operation in operations),
+        *(peer_settings.reply_topic(operation) for operation in operations),
+        peer_settings.notification_topic,
+    ]
+
+
+@contextlib.asynccontextmanager
+async def _plain_peer_running(
+    config: BenchConfig, peer_settings: Settings, log: Path, deadline: float
+) -> AsyncIterator[Contender]:
+    """The plain peer child, answering (warmed up), for as long as the context lasts."""
+    child = await start_child(
+        "benchmarks.plain_peer",
+        [
+            f"--bootstrap-servers={config.kafka_bootstrap_servers}",
+            f"--mongodb-uri={config.mongodb_uri}",
+            f"--database={peer_settings.mongodb_database}",
+            f"--topic-prefix={peer_settings.topic_prefix}",
+            f"--group-id={config.prefix}-peer",
+            f"--max-seconds={config.timeout_seconds + _BACKSTOP_SECONDS:g}",
+        ],
+        log,
+    )
+    try:
+        workload = CustomerWorkload(peer_settings)
+        driver = Driver(
+            config.kafka_bootstrap_servers,
+            [peer_settings.reply_topic(o) for o in (Operation.CREATE, Operation.RETRIEVE)],
+            partitions=config.partitions,
+            window=config.window,
+        )
+        await driver.start()
+        try:
+            await _warm_up(driver, workload.creates(1)[0], child, f"the {PEER}", deadline)
+            yield Contender(PEER, driver, workload, child.pid)
+        finally:
+            await driver.stop()
+    finally:
+        await child.stop()
 
 
 async def _open_loop(

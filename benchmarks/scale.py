@@ -2,12 +2,14 @@
 
 For each size (by default 1,000 and 100,000) the service's customer collection is filled to that
 many customers, bulk-loaded straight into the store with `insert_many` in batches, in the shape
-the service stores (stored_customers.py), not through Kafka: loading 100,000 through the service
-would take longer than the measuring and measure the wrong thing. Then the same phases run at
-each size: retrieves of customers drawn at random from all stored and merge patches of customers
-not patched before (both with `SCALE_WINDOW` in flight), and list pages filtered on an engaged
-party that exactly `PARTY_CUSTOMERS` customers have at every size (so a page's result is the same
-and only the data around it grows), sent one at a time. Beside them, raw `find_one` by `_id` at
+the service stores (stored_customers.py) with spread names, statuses and parties (spread.py),
+not through Kafka: loading 100,000 through the service would take longer than the measuring and
+measure the wrong thing. There the list kinds run first, when chosen (list_kinds.py); then, when
+the scale phases are chosen, the same phases run at each size: retrieves of customers drawn at
+random from all stored and merge patches of customers not patched before (both with
+`SCALE_WINDOW` in flight), and list pages filtered on an engaged party that exactly
+`PARTY_CUSTOMERS` customers have at every size (so a page's result is the same and only the data
+around it grows), sent one at a time. Beside them, raw `find_one` by `_id` at
 the same size says how much of any growth is the store's own. A store that scans a collection to
 find a customer answers in seconds to minutes at 100,000, so every phase also stops sending after
 `phase_seconds`, says how many it did not send, and waits at most `REPLY_GRACE_SECONDS` more for
@@ -27,11 +29,13 @@ from typing import Any
 from pymongo import AsyncMongoClient
 from pymongo.errors import PyMongoError
 
-from benchmarks.driver import UNSENT, Done, Driver
+from benchmarks.driver import UNSENT, Answer, Done, Driver
 from benchmarks.errors import BenchmarkError
+from benchmarks.list_kinds import ListReport, measure_list_kinds
 from benchmarks.phase import run_phase
 from benchmarks.progress import Progress
 from benchmarks.ratios import ratio
+from benchmarks.spread import StoredSpread, spread_attributes
 from benchmarks.stats import Measurement
 from benchmarks.store_ceiling import time_finds
 from benchmarks.stored_customers import CUSTOMER_COLLECTION, StoredCustomers
@@ -61,6 +65,8 @@ BATCH = 2_000
 """Documents per insert_many: big enough to load 100,000 in about a minute on FerretDB, small
 enough that one batch is a few megabytes."""
 OPERATIONS = ("retrieve", "patch", "list")
+PATCHED = 200
+"""The status of a merge patch that was applied."""
 STORE_FIND = "store find_one"
 """The raw store's find_one by `_id` at the same size: the store's own share of any growth."""
 
@@ -112,11 +118,13 @@ class CustomerLoader:
         )
         self._customers = self._client[database][CUSTOMER_COLLECTION]
         self._documents = documents
-        self._party = {**documents.document(PARTY_ID)["engagedParty"], "id": PARTY_ID}
+        self._party_template: dict[str, Any] = documents.document(PARTY_ID)["engagedParty"]
         self._acknowledged = 0
         self.ids: list[str] = []
         """The loaded customers' ids, in loading order; the first `PARTY_CUSTOMERS` have the
         filtered list's engaged party."""
+        self.spread = StoredSpread()
+        """Each loaded customer's name, status and party (spread.py)."""
 
     async def clear(self) -> None:
         """Remove every customer (earlier phases' leftovers) and check none is left, so from
@@ -130,6 +138,7 @@ class CustomerLoader:
         if left:
             raise BenchmarkError(f"{left} customers are still stored after clearing")
         self.ids = []
+        self.spread.clear()
         self._acknowledged = 0
 
     async def grow_to(self, size: int, deadline: float, done: Done) -> int:
@@ -151,10 +160,10 @@ class CustomerLoader:
     def _new_documents(self, count: int) -> Iterator[Stored]:
         for _ in range(count):
             customer_id = str(uuid.uuid4())
-            if len(self.ids) < PARTY_CUSTOMERS:
-                yield self._documents.document(customer_id, engagedParty=self._party)
-            else:
-                yield self._documents.document(customer_id)
+            party = PARTY_ID if len(self.ids) < PARTY_CUSTOMERS else None
+            spread = self.spread.draw(customer_id, party)
+            attributes = spread_attributes(spread, self._party_template)
+            yield self._documents.document(customer_id, **attributes)
             self.ids.append(customer_id)
 
     async def timed_finds(
@@ -193,68 +202,128 @@ async def measure_scale(
     phase_seconds: float = PHASE_SECONDS,
     deadline: float,
     progress: Progress,
-) -> ScaleReport:
-    """Grow the store to each size in turn and measure retrieve, patch and list there."""
+    scale_phases: bool = True,
+    list_requests: int | None = None,
+) -> tuple[ScaleReport | None, ListReport | None]:
+    """Grow the store to each size in turn; there, the pages of each list kind (with
+    `list_requests`, list_kinds.py) and then retrieve, patch and list (with `scale_phases`)."""
     rng = random.Random(629)  # the same draw every run, so runs compare
     patched: set[str] = set()
     points = []
-    loop = asyncio.get_running_loop()
+    list_points = []
     await loader.clear()
     for size in sorted(sizes):
-        progress.note(f"scale: bulk loading up to {size} customers (insert_many of {BATCH})")
-        started = time.perf_counter()
-        tenth = max(BATCH, (size - len(loader.ids)) // 10)
-        stored = len(loader.ids)
-        with progress.bar(f"loading {size} customers", size - len(loader.ids)) as done:
-            while stored < size:
-                stored = await loader.grow_to(min(size, stored + tenth), deadline, done)
-                progress.note(f"scale: {stored} of {size} customers stored")
-        load_seconds = time.perf_counter() - started
-        if stored != size:
-            raise BenchmarkError(f"the store acknowledged {stored} customers, not {size}")
-        await asyncio.sleep(_AFTER_LOAD_SECONDS)
-        measurements = {}
-        progress.note(f"scale: raw store find_one by _id with {size} stored")
-        with progress.bar(f"store find_one with {size} stored", requests) as done:
-            measurements[STORE_FIND] = await loader.timed_finds(
-                rng.choices(loader.ids, k=requests),
-                window=SCALE_WINDOW,
-                send_until=loop.time() + phase_seconds,
-                deadline=min(deadline, loop.time() + phase_seconds + REPLY_GRACE_SECONDS),
-                on_done=done,
-            )
-        candidates = [i for i in loader.ids[PARTY_CUSTOMERS:] if i not in patched]
-        to_patch = rng.sample(candidates, min(requests, len(candidates)))
-        patched.update(to_patch)
-        phases = {
-            "retrieve": workload.retrieves(rng.choices(loader.ids, k=requests)),
-            "patch": workload.patches(to_patch),
-            "list": workload.filtered_pages(
-                {"engagedParty.id": PARTY_ID}, PARTY_CUSTOMERS, PAGE_SIZE, LIST_REQUESTS
-            ),
-        }
-        for operation, calls in phases.items():
-            name = f"{operation} with {size} stored"
-            one_at_a_time = operation == "list"
-            progress.note(
-                f"scale: {len(calls)} {operation} requests with {size} stored"
-                + (", one at a time" if one_at_a_time else "")
-                + f", for at most {phase_seconds:g} s"
-            )
-            send_until = loop.time() + phase_seconds
-            with progress.bar(name, len(calls)) as done:
-                measurements[operation], answers = await run_phase(
-                    name,
-                    calls,
-                    driver,
-                    min(deadline, send_until + REPLY_GRACE_SECONDS),
-                    done,
-                    window=1 if one_at_a_time else SCALE_WINDOW,
-                    send_until=send_until,
+        load_seconds = await _grow(loader, size, deadline, progress)
+        if list_requests:
+            list_points.append(
+                await measure_list_kinds(
+                    size,
+                    spread=loader.spread,
+                    driver=driver,
+                    workload=workload,
+                    requests=list_requests,
+                    phase_seconds=phase_seconds,
+                    deadline=deadline,
+                    progress=progress,
                 )
-            if operation == "patch":
-                # Customers left unpatched (unsent) may be patched at the next size.
-                sent = {i for i, a in zip(to_patch, answers, strict=True) if a is not UNSENT}
-                patched.difference_update(set(to_patch) - sent)
-        points.append(ScalePoint(stored, load_seconds, measurements))
-    return ScaleReport(points)
+            )
+        if scale_phases:
+            measurements = await _measure_at(
+                size,
+                loader=loader,
+                driver=driver,
+                workload=workload,
+                requests=requests,
+                phase_seconds=phase_seconds,
+                deadline=deadline,
+                progress=progress,
+                rng=rng,
+                patched=patched,
+            )
+            points.append(ScalePoint(size, load_seconds, measurements))
+    return (
+        ScaleReport(points) if scale_phases else None,
+        ListReport(list_points) if list_requests else None,
+    )
+
+
+async def _grow(loader: CustomerLoader, size: int, deadline: float, progress: Progress) -> float:
+    """Bulk-load until `size` customers are stored; how many seconds it took."""
+    progress.note(f"scale: bulk loading up to {size} customers (insert_many of {BATCH})")
+    started = time.perf_counter()
+    tenth = max(BATCH, (size - len(loader.ids)) // 10)
+    stored = len(loader.ids)
+    with progress.bar(f"loading {size} customers", size - len(loader.ids)) as done:
+        while stored < size:
+            stored = await loader.grow_to(min(size, stored + tenth), deadline, done)
+            progress.note(f"scale: {stored} of {size} customers stored")
+    load_seconds = time.perf_counter() - started
+    if stored != size:
+        raise BenchmarkError(f"the store acknowledged {stored} customers, not {size}")
+    await asyncio.sleep(_AFTER_LOAD_SECONDS)
+    return load_seconds
+
+
+async def _measure_at(
+    size: int,
+    *,
+    loader: CustomerLoader,
+    driver: Driver,
+    workload: CustomerWorkload,
+    requests: int,
+    phase_seconds: float,
+    deadline: float,
+    progress: Progress,
+    rng: random.Random,
+    patched: set[str],
+) -> dict[str, Measurement]:
+    """Raw find_one, retrieve, patch and the party's list pages with `size` stored."""
+    loop = asyncio.get_running_loop()
+    measurements = {}
+    progress.note(f"scale: raw store find_one by _id with {size} stored")
+    with progress.bar(f"store find_one with {size} stored", requests) as done:
+        measurements[STORE_FIND] = await loader.timed_finds(
+            rng.choices(loader.ids, k=requests),
+            window=SCALE_WINDOW,
+            send_until=loop.time() + phase_seconds,
+            deadline=min(deadline, loop.time() + phase_seconds + REPLY_GRACE_SECONDS),
+            on_done=done,
+        )
+    candidates = [i for i in loader.ids[PARTY_CUSTOMERS:] if i not in patched]
+    to_patch = rng.sample(candidates, min(requests, len(candidates)))
+    patched.update(to_patch)
+    phases = {
+        "retrieve": workload.retrieves(rng.choices(loader.ids, k=requests)),
+        "patch": workload.patches(to_patch),
+        "list": workload.filtered_pages(
+            {"engagedParty.id": PARTY_ID}, PARTY_CUSTOMERS, PAGE_SIZE, LIST_REQUESTS
+        ),
+    }
+    for operation, calls in phases.items():
+        name = f"{operation} with {size} stored"
+        one_at_a_time = operation == "list"
+        progress.note(
+            f"scale: {len(calls)} {operation} requests with {size} stored"
+            + (", one at a time" if one_at_a_time else "")
+            + f", for at most {phase_seconds:g} s"
+        )
+        send_until = loop.time() + phase_seconds
+        with progress.bar(name, len(calls)) as done:
+            measurements[operation], answers = await run_phase(
+                name,
+                calls,
+                driver,
+                min(deadline, send_until + REPLY_GRACE_SECONDS),
+                done,
+                window=1 if one_at_a_time else SCALE_WINDOW,
+                send_until=send_until,
+            )
+        if operation == "patch":
+            # Customers left unpatched (unsent) may be patched at the next size; those the
+            # patch reached have its name and party from now on (what the lists expect).
+            sent = {i for i, a in zip(to_patch, answers, strict=True) if a is not UNSENT}
+            patched.difference_update(set(to_patch) - sent)
+            for customer_id, answer in zip(to_patch, answers, strict=True):
+                if isinstance(answer, Answer) and answer.status == PATCHED:
+                    loader.spread.patched(customer_id)
+    return measurements

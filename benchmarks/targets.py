@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import math
 
+from benchmarks.list_kinds import EQUALITY_KINDS
 from benchmarks.open_loop import TARGET_FRACTION
-from benchmarks.report import BenchReport, Target
+from benchmarks.report import STORE_CEILING_OF, BenchReport, Target
 from benchmarks.scale import STORE_FIND
 
 RATE_TARGETS = (
@@ -35,6 +36,12 @@ SCALE_LATENCY_RATIO = 1.3
 SCALE_OPERATIONS = ("retrieve", "patch")
 PEAK_RSS_X_BASELINE = 2.0
 TARGET_WINDOW = 64
+PEER_GROUP = "plain peer, lists, sustained creates"
+RATE_X_PEER = 1.0
+"""The service's create and retrieve rates over the plain peer's, at least."""
+LIST_P50_MS = 50.0
+LIST_LATENCY_RATIO = 1.3
+DRAIN_SECONDS = 60.0
 
 
 def issue_targets(report: BenchReport) -> list[Target]:
@@ -54,15 +61,26 @@ def issue_targets(report: BenchReport) -> list[Target]:
     ]
 
 
+def peer_and_load_targets(report: BenchReport) -> list[Target]:
+    """The targets of the plain peer, the list kinds and the sustained creates."""
+    return [*_peer(report), *_lists(report), _drain(report)]
+
+
 def _target(
-    name: str, measured: float | None, limit: float, *, at_most: bool, note: str = ""
+    name: str,
+    measured: float | None,
+    limit: float,
+    *,
+    at_most: bool,
+    note: str = "",
+    group: str = "issue 7",
 ) -> Target:
     if measured is not None and not math.isfinite(measured):
         measured = None
     passed = None
     if measured is not None:
         passed = measured <= limit if at_most else measured >= limit
-    return Target(name, measured, limit, at_most, passed, note)
+    return Target(name, measured, limit, at_most, passed, note, group)
 
 
 def _rates(report: BenchReport) -> list[Target]:
@@ -72,9 +90,8 @@ def _rates(report: BenchReport) -> list[Target]:
     for name, limit in RATE_TARGETS:
         operation = report.operation(name)
         measured = None
-        ceiling = "raw store"
+        ceiling = STORE_CEILING_OF[name].removeprefix("store ")
         if operation is not None:
-            ceiling = operation.store_ceiling.removeprefix("store ")
             right = (
                 operation.measurement.all_ok
                 and report.ceilings.store(operation.store_ceiling).all_ok
@@ -137,3 +154,66 @@ def _scale(report: BenchReport) -> list[Target]:
             note = f"raw store find_one: {scale.latency_ratio(STORE_FIND):.2f}"
         found.append(_target(label, measured, SCALE_LATENCY_RATIO, at_most=True, note=note))
     return found
+
+
+def _peer(report: BenchReport) -> list[Target]:
+    found = []
+    for operation in ("create", "retrieve"):
+        comparison = None if report.peer is None else report.peer.comparison(operation)
+        measured = None
+        if comparison is not None and comparison.all_ok:
+            measured = comparison.rate_vs_peer
+        found.append(
+            _target(
+                f"{operation} rate ÷ plain peer's (median of runs)",
+                measured,
+                RATE_X_PEER,
+                at_most=False,
+                group=PEER_GROUP,
+            )
+        )
+    return found
+
+
+def _lists(report: BenchReport) -> list[Target]:
+    lists = report.lists
+    points = [] if lists is None else lists.points
+    found = [
+        _target(
+            "list 503 replies at every size",
+            None if lists is None or not points else float(lists.unavailable()),
+            0,
+            at_most=True,
+            group=PEER_GROUP,
+        )
+    ]
+    for kind in EQUALITY_KINDS:
+        measured = None
+        label = f"list {kind} p50 ms, most stored"
+        if points:
+            last = points[-1]
+            label = f"list {kind} p50 ms, {last.stored} stored"
+            m = last.measurements[kind]
+            measured = m.p50_ms if m.all_ok else None
+        found.append(_target(label, measured, LIST_P50_MS, at_most=True, group=PEER_GROUP))
+    for kind in EQUALITY_KINDS:
+        measured = None
+        label = f"list {kind} p50, most stored ÷ fewest"
+        if lists is not None and len(points) > 1:
+            first, last = points[0], points[-1]
+            label = f"list {kind} p50, {last.stored} stored ÷ {first.stored}"
+            if first.measurements[kind].all_ok and last.measurements[kind].all_ok:
+                measured = lists.p50_ratio(kind)
+        found.append(_target(label, measured, LIST_LATENCY_RATIO, at_most=True, group=PEER_GROUP))
+    return found
+
+
+def _drain(report: BenchReport) -> Target:
+    name = "sustained creates: seconds to settle the outbox"
+    sustained = report.sustained
+    if sustained is None or not sustained.measurement.all_ok:
+        return _target(name, None, DRAIN_SECONDS, at_most=True, group=PEER_GROUP)
+    if sustained.drain_seconds is None:
+        note = f"not drained: {sustained.backlog_left} customers still unsettled"
+        return Target(name, sustained.watched_seconds, DRAIN_SECONDS, True, False, note, PEER_GROUP)
+    return _target(name, sustained.drain_seconds, DRAIN_SECONDS, at_most=True, group=PEER_GROUP)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 from benchmarks.driver import Answer, NoAnswer, Request, Unsent
 from benchmarks.payloads import PATCHED_NAME, customer_create_request, customer_merge_patch
-from benchmarks.phase import Call, reply_body
+from benchmarks.phase import Call, Check, reply_body
 from customer_async.settings import Settings
 from customer_async.types import Operation
 
@@ -128,6 +128,13 @@ class CustomerWorkload:
             request = Request(topic, b"", [_parameters(parameters)])
             calls.append(Call(request, 200, _page_counts(total, expected)))
         return calls
+
+    def list_call(self, parameters: dict[str, object], check: Check) -> Call:
+        """A list page with these parameters, right when 200 and `check` finds nothing wrong."""
+        request = Request(
+            self._settings.request_topic(Operation.LIST), b"", [_parameters(parameters)]
+        )
+        return Call(request, 200, check)
 
     def deletes(self, ids: Sequence[str]) -> list[Call]:
         """A delete of each customer."""

@@ -6,7 +6,9 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 
+from benchmarks.list_kinds import KINDS, ListPoint, ListReport
 from benchmarks.open_loop import LoadStep, OpenLoopReport
+from benchmarks.peer_comparison import PeerComparison, PeerReport
 from benchmarks.report import (
     BenchReport,
     Ceilings,
@@ -18,7 +20,8 @@ from benchmarks.report import (
 from benchmarks.scale import STORE_FIND, ScalePoint, ScaleReport
 from benchmarks.stats import Measurement
 from benchmarks.store_counters import CommandSnapshot, CommandsPerRequest, per_request
-from benchmarks.targets import issue_targets
+from benchmarks.sustained import SustainedReport
+from benchmarks.targets import PEER_GROUP, issue_targets, peer_and_load_targets
 
 FERRETDB = "FerretDB v1.24.2 (MongoDB 7.0.42)"
 MONGODB = "MongoDB 7.0.14"
@@ -193,3 +196,107 @@ def test_a_phase_that_saw_another_client_s_ddl_is_not_quiet() -> None:
     assert beside_a_suite is not None
     assert beside_a_suite.total == 2.1  # everything counted: an upper bound
     assert beside_a_suite.quiet is False
+
+
+def _comparison(operation: str, service_rate: float, peer_rate: float) -> PeerComparison:
+    service = [_measurement(f"{operation} (service)", service_rate)]
+    peer = [_measurement(f"{operation} (plain peer)", peer_rate)]
+    return PeerComparison(
+        operation,
+        service,
+        peer,
+        service_rate,
+        peer_rate,
+        service_rate / peer_rate,
+        10.0,
+        10.0,
+        20.0,
+        20.0,
+    )
+
+
+def _sustained(*, drained: float | None, watched: float = 30.0) -> SustainedReport:
+    return SustainedReport(
+        _measurement("sustained create"), 64, None, 0.0, 2048, drained, 0, watched, 100
+    )
+
+
+def _lists(
+    p50_small: float, p50_large: float, statuses: dict[str, int] | None = None
+) -> ListReport:
+    def point(stored: int, p50: float) -> ListPoint:
+        return ListPoint(stored, {k: _measurement(k, p50=p50, statuses=statuses) for k in KINDS})
+
+    return ListReport([point(1000, p50_small), point(100_000, p50_large)])
+
+
+def _peer_target(report: BenchReport, starts: str) -> Target:
+    return next(t for t in peer_and_load_targets(report) if t.name.startswith(starts))
+
+
+def test_the_service_as_fast_as_the_plain_peer_meets_its_target() -> None:
+    """At least as fast as the peer: 1.0x passes, 0.99x misses."""
+    peer = PeerReport(3, 500, [_comparison("create", 99.0, 100.0), _comparison("retrieve", 50, 50)])
+    report = dataclasses.replace(_report(), peer=peer)
+
+    create = _peer_target(report, "create rate ÷ plain peer")
+    retrieve = _peer_target(report, "retrieve rate ÷ plain peer")
+
+    assert (create.measured, create.passed) == (0.99, False)
+    assert (retrieve.measured, retrieve.passed) == (1.0, True)
+    assert create.group == retrieve.group == PEER_GROUP
+
+
+def test_list_pages_at_50_ms_and_within_13_tenths_of_the_small_store_s_pass() -> None:
+    """Both limits are inclusive: 50 ms passes, 52.5 ms (1.31x of 40 ms) misses both."""
+    within = dataclasses.replace(_report(), lists=_lists(40.0, 50.0))
+    beyond = dataclasses.replace(_report(), lists=_lists(40.0, 52.5))
+
+    met = {t.name: t.passed for t in peer_and_load_targets(within)}
+    missed = {t.name: t.passed for t in peer_and_load_targets(beyond)}
+
+    for kind in ("unfiltered", "name", "status", "engagedParty.id"):
+        assert met[f"list {kind} p50 ms, 100000 stored"] is True
+        assert met[f"list {kind} p50, 100000 stored ÷ 1000"] is True
+        assert missed[f"list {kind} p50 ms, 100000 stored"] is False
+        assert missed[f"list {kind} p50, 100000 stored ÷ 1000"] is False
+    assert met["list 503 replies at every size"] is True
+
+
+def test_a_list_503_is_counted_and_leaves_that_kind_s_latency_unmeasured() -> None:
+    lists = _lists(10.0, 10.0, statuses={"200": 9, "503": 1})
+    wrong = [
+        dataclasses.replace(
+            point,
+            measurements={k: dataclasses.replace(m, ok=9) for k, m in point.measurements.items()},
+        )
+        for point in lists.points
+    ]
+    report = dataclasses.replace(_report(), lists=ListReport(wrong))
+
+    unavailable = _peer_target(report, "list 503")
+    latency = _peer_target(report, "list name p50 ms")
+
+    assert (unavailable.measured, unavailable.passed) == (12.0, False)  # 6 kinds x 2 sizes
+    assert latency.passed is None
+
+
+def test_an_outbox_never_drained_misses_however_short_the_watch() -> None:
+    drained = _peer_target(
+        dataclasses.replace(_report(), sustained=_sustained(drained=59.0)), "sustained"
+    )
+    never = _peer_target(
+        dataclasses.replace(_report(), sustained=_sustained(drained=None, watched=20.0)),
+        "sustained",
+    )
+
+    assert (drained.measured, drained.passed) == (59.0, True)
+    assert (never.measured, never.passed) == (20.0, False)
+    assert "not drained" in never.note
+
+
+def test_phases_not_run_leave_their_targets_unmeasured() -> None:
+    targets = peer_and_load_targets(_report())
+
+    assert len(targets) == 12
+    assert {t.passed for t in targets} == {None}
