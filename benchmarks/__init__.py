@@ -15,7 +15,7 @@ MongoDB-protocol store on loopback, with a fresh topic prefix and database:
   customers stored (`scale.py`, with spread values from `spread.py`), where each kind of list
   page is asked for (`list_kinds.py`); memory and store trouble are watched beside the last of
   these (`watch.py`); `phases.py` names the phases a run may choose;
-- the report (`report.py`): every figure as a ratio to a ceiling, the issue's targets checked
+- the report (`report.py`): every figure as a ratio to a ceiling, the targets checked
   (`targets.py`), written as a table, a JSON file and a PNG plot (`outputs.py`, `plot.py`).
 
 `run.py` wires these together; `run_benchmark` is the entry point.

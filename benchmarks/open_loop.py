@@ -24,7 +24,7 @@ from benchmarks.stats import Measurement
 LOAD_FRACTIONS = (0.10, 0.25, 0.50, 0.75, 1.00)
 QUICK_LOAD_FRACTIONS = (0.25, 0.50, 1.00)
 TARGET_FRACTION = 0.50
-"""The step whose p99 the issue's target compares with the echo's."""
+"""The step whose p99 the target compares with the echo's."""
 
 _MIN_STEP_REQUESTS = 10
 _REPLY_GRACE_SECONDS = 15.0

@@ -8,7 +8,7 @@ for create, find_one for retrieve and list, update_one for patch and delete); `s
 store commands a request cost, by command name below the table; the open-loop table gives
 latency at fixed offered loads beside the echo's at the same load; the scale table gives latency
 with many customers stored over latency with few; `peak x baseline` is the service's peak RSS
-over that of an idle process holding the same clients. The targets table checks the issue's
+over that of an idle process holding the same clients. The targets table checks the
 targets against these ratios. Ratios, not absolute numbers, compare across machines and runs.
 """
 
@@ -143,7 +143,7 @@ class MemoryReport:
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """One of the issue's targets and what this run measured for it."""
+    """One of the targets and what this run measured for it."""
 
     name: str
     measured: float | None
@@ -153,7 +153,7 @@ class Target:
     """True: the measured value must be ≤ `limit`; False: ≥ `limit`."""
     passed: bool | None
     note: str = ""
-    group: str = "issue 7"
+    group: str = "throughput, latency, memory"
     """Which table the target is checked in."""
 
 

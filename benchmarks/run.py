@@ -63,7 +63,7 @@ from benchmarks.store_ceiling import create_collections, measure_store
 from benchmarks.store_counters import CommandsPerRequest, StoreCommandCounter, per_request
 from benchmarks.stored_customers import StoredCustomers
 from benchmarks.sustained import SUSTAINED_CREATES, SustainedReport, measure_sustained
-from benchmarks.targets import issue_targets, peer_and_load_targets
+from benchmarks.targets import peer_and_load_targets, throughput_targets
 from benchmarks.topics import create_topics
 from benchmarks.watch import WatchedStretch, Watcher, store_process
 from benchmarks.workload import CustomerWorkload, created_id, echo_calls, echo_topics
@@ -277,7 +277,7 @@ async def run_benchmark(config: BenchConfig, progress: Progress | None = None) -
         watched=service.watched,
     )
     return dataclasses.replace(
-        report, targets=[*issue_targets(report), *peer_and_load_targets(report)]
+        report, targets=[*throughput_targets(report), *peer_and_load_targets(report)]
     )
 
 

@@ -1,4 +1,4 @@
-"""The issue's targets (issue 7), each checked against this run's own ratios.
+"""The benchmark's targets, each checked against this run's own ratios.
 
 A target is met only by a figure measured with every reply right: a fast wrong answer is no
 result, so a phase with a wrong or missing reply leaves its targets "not measured". Store
@@ -44,8 +44,8 @@ LIST_LATENCY_RATIO = 1.3
 DRAIN_SECONDS = 60.0
 
 
-def issue_targets(report: BenchReport) -> list[Target]:
-    """Every target of the issue with its measured ratio and whether this run met it."""
+def throughput_targets(report: BenchReport) -> list[Target]:
+    """Every target with its measured ratio and whether this run met it."""
     return [
         *_rates(report),
         *_commands(report),
@@ -73,7 +73,7 @@ def _target(
     *,
     at_most: bool,
     note: str = "",
-    group: str = "issue 7",
+    group: str = "throughput, latency, memory",
 ) -> Target:
     if measured is not None and not math.isfinite(measured):
         measured = None

@@ -181,7 +181,7 @@ def test_a_quick_run_compares_with_the_peer_and_sustains_and_lists(
 
 
 def test_a_quick_run_reports_every_target_and_ratio(quick_run: tuple[str, Path]) -> None:
-    """Each of the issue's targets is measured and marked; every ratio is a positive number."""
+    """Each of the targets is measured and marked; every ratio is a positive number."""
     stdout, path = quick_run
     document = json.loads(path.read_text())
 
@@ -207,7 +207,7 @@ def test_a_quick_run_reports_every_target_and_ratio(quick_run: tuple[str, Path])
         "Service vs plain peer",
         "Sustained creates:",
         "Lists by filter kind",
-        "Targets (issue 7, this run)",
+        "Targets (throughput, latency, memory, this run)",
         "Targets (plain peer, lists, sustained creates, this run)",
         "Correctness: all",
     ):

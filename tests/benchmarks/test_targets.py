@@ -1,4 +1,4 @@
-"""The issue's targets are marked pass, miss or not measured exactly as their limits say, and
+"""The targets are marked pass, miss or not measured exactly as their limits say, and
 store command counts are flagged when another client shared the server."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from benchmarks.scale import STORE_FIND, ScalePoint, ScaleReport
 from benchmarks.stats import Measurement
 from benchmarks.store_counters import CommandSnapshot, CommandsPerRequest, per_request
 from benchmarks.sustained import SustainedReport
-from benchmarks.targets import PEER_GROUP, issue_targets, peer_and_load_targets
+from benchmarks.targets import PEER_GROUP, peer_and_load_targets, throughput_targets
 
 FERRETDB = "FerretDB v1.24.2 (MongoDB 7.0.42)"
 MONGODB = "MongoDB 7.0.14"
@@ -128,12 +128,12 @@ def _report(
 
 
 def _target(report: BenchReport, starts: str) -> Target:
-    return next(t for t in issue_targets(report) if t.name.startswith(starts))
+    return next(t for t in throughput_targets(report) if t.name.startswith(starts))
 
 
 def test_every_target_exactly_at_its_limit_passes() -> None:
     """Limits are inclusive: a run exactly at every target meets all thirteen."""
-    targets = issue_targets(_report())
+    targets = throughput_targets(_report())
 
     assert len(targets) == 13
     assert [t.name for t in targets if t.passed is not True] == []
