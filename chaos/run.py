@@ -29,7 +29,7 @@ from customer_async.types import Operation
 
 INSTANCES = ("a", "b")
 _EVENTS_WAIT = 45.0
-"""Seconds to wait for events still owed at the end (an outbox sweep runs every 30 s)."""
+"""Seconds to wait for events still owed at the end (the sweep sends what is left in 15 s)."""
 _GROUP_SETTLE = 60.0
 """Seconds the two instances get to share the partitions before the workload starts."""
 _TEARDOWN = 60.0
