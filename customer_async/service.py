@@ -43,8 +43,6 @@ _COMMIT_INTERVAL = 0.1
 """Seconds between offset commits while records keep finishing."""
 _REVOKE_GRACE = 1.0
 """Seconds a rebalance waits for requests in hand before abandoning those that wrote nothing."""
-_STOP_GRACE = 5.0
-"""Seconds a stop waits for requests in hand before abandoning those that can come again."""
 SETTLE_BACKLOG_LIMIT = 8 * SETTLE_BATCH
 """Customers published and not settled at which an instance stops fetching until half are:
 settling is then far behind, and more intake would only grow the work every sweep and settle
@@ -263,9 +261,10 @@ class CustomerService:
             self._offsets.committed(points)
             await self._window.committed(points)
 
-    async def _finish_in_hand(self, grace: float = _STOP_GRACE) -> None:
-        """Let the records in hand finish (see `_let_go`), settle, and commit past them."""
-        await self._let_go(grace)
+    async def _finish_in_hand(self, grace: float | None = None) -> None:
+        """Let the records in hand finish (see `_let_go`; on a stop, for
+        `shutdown_grace_seconds`), settle, and commit past them."""
+        await self._let_go(self.settings.shutdown_grace_seconds if grace is None else grace)
         with contextlib.suppress(CustomerAsyncError):
             await self._settler.flush()
         await self._commit()

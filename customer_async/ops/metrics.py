@@ -3,7 +3,7 @@
 The service's parts report to a `Metrics`, whose methods do nothing: a part built without
 metrics (a unit test, a tool) needs no registry. `ServiceMetrics` keeps the numbers in a
 `CollectorRegistry` it makes itself, so nothing is registered at import and two instances in one
-process (the tests run several) never share a series. README "Operations" lists every metric.
+process (the tests run several) never share a series. docs/operations.md lists every metric.
 """
 
 from __future__ import annotations

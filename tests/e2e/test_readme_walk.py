@@ -1,5 +1,5 @@
-"""The README's walk through the five operations, run exactly as written, on the real stack."""
-# Raw records: the README's console-tool commands exactly as written; ServiceClient only watches.
+"""The docs' console-tool walk (docs/contract.md), run exactly as written, on the real stack."""
+# Raw records: the docs' console-tool commands exactly as written; ServiceClient only watches.
 
 from __future__ import annotations
 

@@ -132,7 +132,7 @@ class DeliveryProtocol(RuleBasedStateMachine):
     def send_create(self, customer: int) -> None:
         """A create, or a client's resend of it while no other write of the customer was sent
         (a resend after more writes than the customer remembers is applied afresh, as the
-        README says; a redelivery never is: window.py)."""
+        docs/delivery.md says; a redelivery never is: window.py)."""
         if self.patches[customer] or customer in self.deleted:
             return
         self.sent.add(customer)
