@@ -351,16 +351,9 @@ class CustomerService:
     async def _ensure_indexes(self, stop: asyncio.Event) -> bool:
         """Indexes before serving; a store that is down at start-up is waited for (until stop)."""
         while not stop.is_set():
-            attempt = asyncio.create_task(self._prepare_store())
-            stopping = asyncio.create_task(stop.wait())
-            await asyncio.wait({attempt, stopping}, return_when=asyncio.FIRST_COMPLETED)
-            stopping.cancel()
-            if not attempt.done():
-                attempt.cancel()
-                await asyncio.gather(attempt, return_exceptions=True)
-                return False
             try:
-                attempt.result()
+                if not await _until_stopped(self._prepare_store(), stop):
+                    return False
             except StoreUnavailable as exc:
                 log.warning("store unavailable at start-up, waiting: %s", exc)
             else:
