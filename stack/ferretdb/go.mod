@@ -1,4 +1,4 @@
-module customer-async/stack/ferretdb
+module github.com/FerretDB/FerretDB/customerasync
 
 go 1.24
 

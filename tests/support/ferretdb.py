@@ -27,7 +27,8 @@ def _stack_value(name: str) -> str:
 class PrivateFerretDB:
     """One FerretDB on its own port, in front of the local stack's PostgreSQL."""
 
-    def __init__(self, log_file: Path) -> None:
+    def __init__(self, log_file: Path, *options: str) -> None:
+        self._options = options  # more launcher flags (stack/ferretdb/main.go)
         self.port = free_port()
         self.uri = f"mongodb://127.0.0.1:{self.port}"
         self._log_file = log_file
@@ -44,6 +45,7 @@ class PrivateFerretDB:
                 f"127.0.0.1:{self.port}",
                 "-postgresql-url",
                 self._postgresql_url,
+                *self._options,
                 stdout=log,
                 stderr=log,
             )
