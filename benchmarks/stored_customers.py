@@ -2,7 +2,8 @@
 
 The store ceilings and the scale phase write customers straight into the store, so they must
 look like what `CustomerStore.insert` in customer_async/store.py writes (`_bookkeeping` there):
-`_id`, the resource's attributes at the top level, `_version`, the `_dt` date-time shadow, and
+`_id`, the resource's attributes at the top level, `_version`, the `_dt` shadow (date-times,
+id buckets and flat values: query/shadow.py, computed for each customer's own id), and
 the bookkeeping of a settled, live customer: nothing left in `_outbox`, no `_deletedAt`, and no
 remembered replies in `_applied` (the service keeps a create's reply there as a small mark until
 later writes push it out; a long-stored customer has none). The resource and its shadow come from
@@ -17,7 +18,7 @@ from typing import Any
 from benchmarks.payloads import customer_create_request
 from customer_async import schemas
 from customer_async.handlers.create import new_customer
-from customer_async.query.dates import date_shadow
+from customer_async.query.shadow import customer_shadow
 from customer_async.settings import Settings
 
 CUSTOMER_COLLECTION = "customer"
@@ -33,7 +34,7 @@ class StoredCustomers:
         resource = new_customer(customer_create_request(), _TEMPLATE_ID, settings)
         self._settings = settings
         self._resource = resource
-        self._shadow = date_shadow(resource, schemas.attribute_types())
+        self._types = schemas.attribute_types()
 
     def document(self, customer_id: str, **attributes: Any) -> dict[str, Any]:
         """The document the service stores for the seed's create with this id, settled.
@@ -41,14 +42,17 @@ class StoredCustomers:
         `attributes` replace top-level attributes of the resource (e.g. another engagedParty).
         Nested values are shared between documents, which is safe for inserting them.
         """
-        return {
-            "_id": customer_id,
+        resource = {
             **self._resource,
             "id": customer_id,
             "href": self._settings.customer_href(customer_id),
             **attributes,
+        }
+        return {
+            "_id": customer_id,
+            **resource,
             "_version": 1,
-            "_dt": self._shadow,
+            "_dt": customer_shadow(resource, self._types),
             "_applied": [],
             "_outbox": [],
             "_pending": False,

@@ -177,9 +177,10 @@ class Settings(BaseSettings):
     total_count_limit: int = Field(
         default=100,
         gt=0,
-        description="X-Total-Count is exact up to this many matches, or up to the end of the "
-        "page asked for when that is further; past it, X-Total-Count is one more than that and "
-        "X-Total-Count-Exact is false. Counting costs the store a read of every match counted.",
+        description="A list counts its matches up to this many, or up to the end of the page "
+        "asked for when that is further: up to there X-Total-Count is exact. Past it the count "
+        "may stop: X-Total-Count is then one more than that bound and X-Total-Count-Exact is "
+        "false. Every match counted is a document the store reads (on FerretDB about 0.3 ms).",
     )
     max_concurrent_lists: int = Field(
         default=4,

@@ -3,7 +3,8 @@
 One document per customer: `_id` is the customer id, the resource's attributes sit at the top
 level (so filters are plain dotted paths), and bookkeeping lives in `_`-prefixed fields that never
 reach a reply or event: `_version`, `_applied`, `_outbox` and `_deletedAt` (see record.py for what
-each promises), and `_dt`, the date-time shadow for chronological filters. Everything a write needs
+each promises), and `_dt`, the shadow lists compare instead of the resource (query/shadow.py:
+date-times as instants, id buckets, flat values of paths into arrays). Everything a write needs
 is in that one document: a write is one read and one conditional write, and publishing settles in
 one bulk write for many customers at once.
 
@@ -38,12 +39,15 @@ from pymongo.errors import (
     PyMongoError,
 )
 
+from customer_async import schemas, store_lists
 from customer_async.errors import FilterParseError, InternalError, StoreUnavailable
 from customer_async.log_limits import OutageLog
 from customer_async.ops.metrics import NO_METRICS, Metrics
 from customer_async.protocol.lease import CustomerLease, LeaseEntry, NoLease, Writers
 from customer_async.protocol.record import AppliedRequest, CustomerRecord, Publication
 from customer_async.protocol.retry import StoreRetry
+from customer_async.query.paths import through_objects
+from customer_async.query.shadow import EQUALITY_PATHS, LEVELS, bucket_path, equality_path
 from customer_async.settings import Settings
 from customer_async.store_errors import is_transient
 from customer_async.types import Document, Event, Reply, ReplyAddress
@@ -76,7 +80,14 @@ FILTER_INDEXES = (
     "contactMedium.emailAddress",
     "_dt.validFor.startDateTime",
 )
-"""The attributes users filter on most (seed 000: name; ids of the parties involved; status)."""
+"""The attributes users filter on most (seed 000: name; ids of the parties involved; status).
+
+Each is indexed for the server's way of using it (`CustomerStore.ensure_indexes`)."""
+SHADOW_INDEXES = (
+    *(bucket_path(level) for level in range(1, LEVELS + 1)),
+    *(equality_path(path) for path in EQUALITY_PATHS),
+)
+"""The shadow's id buckets and flat values (query/shadow.py), indexed on FerretDB for lists."""
 
 
 def to_resource(stored: Mapping[str, Any]) -> Document:
@@ -94,10 +105,12 @@ class StoredCustomer:
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """One page of a list query and the number of all matches."""
+    """One page of a list query and the number of all matches: exact, or (`exact` False) a
+    lower bound, one more than the count bound (`store_lists.count_bound`)."""
 
     items: list[Document]
     total: int
+    exact: bool = True
 
 
 class _MongoLeases:
@@ -162,6 +175,8 @@ class CustomerStore:
         list_timeout_seconds: float = 60.0,
         instance_id: str | None = None,
         lease_ttl_seconds: float = 30.0,
+        total_count_limit: int = 100,
+        attribute_types: Mapping[str, str] | None = None,
     ):
         self._holder = instance_id or f"run-{uuid.uuid4().hex}"
         self._stable_holder = instance_id is not None
@@ -180,6 +195,11 @@ class CustomerStore:
         )
         self._writers: Writers | None = None
         self._metrics = metrics
+        self._total_count_limit = total_count_limit
+        self._types = attribute_types
+        self._ferretdb: bool | None = None
+        self._bucketed = False
+        self._estimates = store_lists.ListEstimates()
 
     @classmethod
     def from_settings(cls, settings: Settings, metrics: Metrics = NO_METRICS) -> CustomerStore:
@@ -209,6 +229,7 @@ class CustomerStore:
             list_timeout_seconds=settings.store_list_timeout_ms / 1000,
             instance_id=settings.group_instance_id,
             lease_ttl_seconds=settings.session_timeout_ms / 1000,
+            total_count_limit=settings.total_count_limit,
         )
 
     @property
@@ -232,6 +253,19 @@ class CustomerStore:
         except PyMongoError as exc:
             raise StoreUnavailable(f"no answer to a ping ({type(exc).__name__})") from exc
         self._retry.outage.recovered()
+
+    async def _on_ferretdb(self) -> bool:
+        """Whether the server is FerretDB (asked once)."""
+        if self._ferretdb is None:
+            info = await self._retrying("server info", self._client.server_info)
+            self._ferretdb = "ferretdbVersion" in info
+        return self._ferretdb
+
+    @property
+    def _attribute_types(self) -> Mapping[str, str]:
+        if self._types is None:
+            self._types = schemas.attribute_types()
+        return self._types
 
     async def _writer_lease(self) -> Writers:
         """How writers of one customer are kept apart on this server (asked once)."""
@@ -270,7 +304,28 @@ class CustomerStore:
         await (await self._writer_lease()).renew()
 
     async def ensure_indexes(self, extra: Sequence[str] = FILTER_INDEXES) -> None:
-        """Creates the indexes the service's queries use (idempotent)."""
+        """Creates the indexes the service's queries use (idempotent).
+
+        The sweep's (`_outbox.at`, `_deletedAt`, `_pending`) on every server; then, for lists:
+
+        - *MongoDB:* `{attribute: 1, _id: 1}` for each of `extra`. Every list sorts last by `_id`,
+          so an equality filter on the attribute is served in id order straight from the index
+          (no sort; skip and limit walk it), an ascending sort by it too, and a count up to the
+          bound stops in the index after that many. A sort by it descending (then `_id`
+          ascending) is a top-k sort MongoDB holds `offset + limit` documents for. The
+          single-attribute indexes (`by_<attribute>`) of earlier versions are prefixes of these:
+          they are dropped, so a write maintains one index per attribute, not two.
+        - *FerretDB:* `{attribute: 1}` for each of `extra` that reaches into no array (a btree
+          FerretDB never uses; the stack's PostgreSQL gives it the GIN twin its pushed-down
+          equalities use, which a compound index would not get; through an array nothing is
+          pushed down), and the shadow's id buckets and flat values (`SHADOW_INDEXES`): lists
+          in id order read one bucket at a time (store_lists.py), an equality on a path into an
+          array reads the flat values. Those are created only on an empty collection (or kept
+          once there): then every customer stored has its shadow, which such a list relies on.
+          A collection of customers stored before keeps being listed by whole finds (`find`),
+          and so does a FerretDB without nested pushdown (the bucket equalities are dotted).
+        """
+        ferretdb = await self._on_ferretdb()
 
         async def create() -> None:
             # The sweep looks for old unpublished entries and expired tombstones.
@@ -279,10 +334,45 @@ class CustomerStore:
             )
             await self._customers.create_index([("_deletedAt", ASCENDING)], name="tombstones")
             await self._customers.create_index([("_pending", ASCENDING)], name="pending")
+            if not ferretdb:
+                existing = await self._customers.index_information()
+                for path in extra:
+                    await self._customers.create_index(
+                        [(path, ASCENDING), ("_id", ASCENDING)], name=f"by_{path}_id"
+                    )
+                    if f"by_{path}" in existing:
+                        await self._customers.drop_index(f"by_{path}")
+                return
             for path in extra:
-                await self._customers.create_index([(path, ASCENDING)], name=f"by_{path}")
+                if through_objects(path, self._attribute_types):  # else never pushed down
+                    await self._customers.create_index([(path, ASCENDING)], name=f"by_{path}")
+            empty = await self._customers.find_one({}, projection={"_id": 1}) is None
+            if empty or await self._has_shadow_indexes():
+                for path in SHADOW_INDEXES:
+                    await self._customers.create_index([(path, ASCENDING)], name=f"by_{path}")
 
         await self._retrying("create indexes", create)
+
+    async def _has_shadow_indexes(self) -> bool:
+        existing = await self._customers.index_information()
+        return all(f"by_{path}" in existing for path in SHADOW_INDEXES)
+
+    async def _pushes_down_dotted_paths(self) -> bool:
+        """Whether FerretDB runs with nested pushdown (the local stack's does): else a bucket's
+        equality, a dotted path, is not pushed down, and every bucket read reads everything."""
+        explained = await self._customers.database.command(
+            "explain", {"find": self._customers.name, "filter": {bucket_path(1): "0"}}
+        )
+        return bool(explained.get("filterPushdown"))
+
+    async def _lists_by_bucket(self) -> bool:
+        """Whether lists are read in id buckets: on FerretDB that pushes dotted equalities down,
+        once the shadow's indexes exist (asked until they do)."""
+        if not self._bucketed and await self._on_ferretdb():
+            self._bucketed = await self._retrying(
+                "list indexes", self._has_shadow_indexes
+            ) and await self._retrying("explain", self._pushes_down_dotted_paths)
+        return self._bucketed
 
     async def get(self, customer_id: str) -> Document | None:
         """The live (not deleted) customer's resource, without its bookkeeping."""
@@ -307,8 +397,19 @@ class CustomerStore:
         limit: int,
         projection: Document | None = None,
     ) -> Page:
-        """One page of live customers matching `query`, and the count of all matches."""
-        live = {**_flat(query), **_NOT_DELETED}
+        """One page of live customers matching `query`, and their count up to a bound.
+
+        The total is exact up to `total_count_limit` matches, or to the end of the page when
+        that is further (`store_lists.count_bound`); past it, `Page.exact` is False and the
+        total one more than the bound. On MongoDB a page is one find (skip, limit, sorted by an
+        index when `ensure_indexes` made one for the filter or sort) and the count one
+        `count_documents` with that limit, both bounded by the page and the bound, not by the
+        collection. On FerretDB, once the id buckets are indexed, a list is read a bucket at a
+        time (store_lists.py); before, the same find and count as on MongoDB, which FerretDB
+        answers by reading every match.
+        """
+        bound = store_lists.count_bound(self._total_count_limit, offset, limit)
+        bucketed = await self._lists_by_bucket()  # before the list's deadline: asked at most once
 
         async def run() -> Page:
             # Its own deadline (sent to the server as maxTimeMS too), not the socket timeout;
@@ -316,7 +417,7 @@ class CustomerStore:
             started = time.monotonic()
             with pymongo.timeout(self._list_timeout):
                 try:
-                    return await scan()
+                    return await read()
                 except (NetworkTimeout, ExecutionTimeout) as exc:
                     early = time.monotonic() - started < self._list_timeout
                     if early and isinstance(exc, NetworkTimeout):
@@ -325,27 +426,81 @@ class CustomerStore:
                         f"the store did not finish the list within {self._list_timeout:g} s",
                         retry_after=self._retry.retry_after,
                     ) from exc
+                except OperationFailure as exc:
+                    if exc.code != _INVALID_REGEX:
+                        raise
+                    # Python's `re` accepted it, the store's dialect (PCRE, RE2) did not.
+                    raise FilterParseError(
+                        f"the store refused a regular expression: {exc}"
+                    ) from exc
 
-        async def scan() -> Page:
-            cursor = self._customers.find(
-                live,
-                projection=projection or _BOOKKEEPING,
-                sort=list(sort),
-                skip=offset,
-                limit=limit,
-            )
-            try:
-                items = [to_resource(doc) for doc in await cursor.to_list()]
-            except OperationFailure as exc:
-                if exc.code != _INVALID_REGEX:
-                    raise
-                # Python's `re` accepted it, the store's dialect (PCRE, RE2) did not.
-                raise FilterParseError(f"the store refused a regular expression: {exc}") from exc
-            total = await self._customers.count_documents(live)
-            return Page(items, total)
+        async def read() -> Page:
+            shadowed = EQUALITY_PATHS if bucketed else ()
+            flat = _flat(query, self._attribute_types, shadowed)
+            live = {**flat, **_NOT_DELETED}
+            shape = _shape(flat)
+            if not bucketed:
+                return await self._find_whole(
+                    live, sort, offset=offset, limit=limit, projection=projection, bound=bound
+                )
+            reader = _BucketReader(self._customers)
+            # `sort=id` is by `_id` too (a customer's `id` is its `_id`), then by `_id` itself.
+            if {key for key, _ in sort} <= {"_id", "id"} and len({d for _, d in sort}) == 1:
+                counted = await store_lists.read_in_id_order(
+                    reader,
+                    live,
+                    descending=sort[0][1] < 0,
+                    offset=offset,
+                    limit=limit,
+                    projection=projection,
+                    bound=bound,
+                    estimates=self._estimates,
+                    shape=shape,
+                    pushed_down=any(_pushed_down(name, value) for name, value in flat.items()),
+                )
+            else:
+                try:
+                    order = store_lists.sort_order(sort, self._attribute_types)
+                except store_lists.Unsorted:
+                    return await self._find_whole(
+                        live, sort, offset=offset, limit=limit, projection=projection, bound=bound
+                    )
+                counted = await store_lists.read_in_sort_order(
+                    reader,
+                    live,
+                    order,
+                    offset=offset,
+                    limit=limit,
+                    projection=projection,
+                    estimates=self._estimates,
+                    shape=shape,
+                )
+            items = [to_resource(doc) for doc in counted.items]
+            return Page(items, counted.total, counted.exact)
 
         async with self._lists:  # a bulkhead: a burst of scans queues here, not in the store
             return await self._retrying("find", run)
+
+    async def _find_whole(
+        self,
+        live: Document,
+        sort: Sequence[tuple[str, int]],
+        *,
+        offset: int,
+        limit: int,
+        projection: Document | None,
+        bound: int,
+    ) -> Page:
+        """One find for the page and one count up to `bound + 1`; no count when the page itself
+        shows the total (it ends before `limit` and is not empty, or the offset is 0)."""
+        cursor = self._customers.find(
+            live, projection=projection or _BOOKKEEPING, sort=list(sort), skip=offset, limit=limit
+        )
+        items = [to_resource(doc) for doc in await cursor.to_list()]
+        if len(items) < limit and (items or offset == 0):
+            return Page(items, offset + len(items))
+        total = await self._customers.count_documents(live, limit=bound + 1)
+        return Page(items, min(total, bound + 1), exact=total <= bound)
 
     async def insert(self, record: CustomerRecord, shadow: Document) -> bool:
         """Stores a new customer; False when its id is taken (the create was applied before).
@@ -484,30 +639,82 @@ class CustomerWriter:
         return await self._store._write(before, after, shadow)
 
 
-def _flat(query: Document) -> Document:
+class _BucketReader:
+    """The customer collection as a `store_lists.BucketReader`."""
+
+    def __init__(self, customers: AsyncCollection[Stored]) -> None:
+        self._customers = customers
+
+    async def fetch(
+        self, query: Document, sort: Sequence[tuple[str, int]], projection: Document | None
+    ) -> list[Stored]:
+        cursor = self._customers.find(
+            query, projection=projection or _BOOKKEEPING, sort=list(sort) or None
+        )
+        return await cursor.to_list()
+
+    async def count(self, query: Document, limit: int) -> int:
+        return await self._customers.count_documents(query, limit=limit)
+
+
+def _flat(query: Document, types: Mapping[str, str], shadowed: Sequence[str] = ()) -> Document:
     """The same filter with its equalities at the top level, where FerretDB pushes them down to
     PostgreSQL (it evaluates everything inside `$and`, and `$eq`, itself, document by document).
 
     `{"$and": [{"name": {"$eq": "x"}}, {"status": {"$in": [...]}}]}` becomes
     `{"name": "x", "status": {"$in": [...]}}`; a plain JSON scalar under `$eq` means the same as
-    the scalar itself. Conditions on a name already taken, or on an operator, stay in `$and`.
+    the scalar itself. Conditions on a name already taken, or on an operator, stay in `$and`, and
+    so do those on a dotted path into an array (`contactMedium.city`): FerretDB pushes a dotted
+    equality down as `_jsonb #> '{contactMedium,city}'`, which is NULL through an array, so it
+    would miss every customer whose match is in an array element (`types`: the attribute types,
+    `query.paths.through_objects`). An equality on one of `shadowed` (paths into arrays whose
+    values the shadow keeps flat) becomes the same equality on those values, which is pushed down.
     """
     conditions = query["$and"] if set(query) == {"$and"} else [query]
     flat: Document = {}
     rest: list[Document] = []
     for condition in conditions:
-        for name, value in condition.items():
-            if name.startswith("$") or name in flat:
-                rest.append({name: value})
+        for given, value in condition.items():
+            name, plain = _plain_condition(given, value, shadowed)
+            if name.startswith("$") or name in flat or not through_objects(name, types):
+                rest.append({name: plain})
                 continue
-            flat[name] = value
-            if isinstance(value, dict) and set(value) == {"$eq"}:
-                scalar = value["$eq"]
-                if isinstance(scalar, str | int | float | bool) or scalar is None:
-                    flat[name] = scalar
+            flat[name] = plain
     if rest:
         flat["$and"] = rest
     return flat
+
+
+def _pushed_down(name: str, value: Any) -> bool:
+    """Whether FerretDB reads a condition of a flat filter through an index: a top-level
+    equality on a scalar other than null (`_flat` leaves only those that cross no array)."""
+    return not name.startswith("$") and isinstance(value, str | int | float | bool)
+
+
+def _shape(flat: Document) -> tuple[str, ...]:
+    """The names of a flat filter's conditions with their operators: lists of one shape (`name`
+    equalities, `name` regexes) tend to match alike (`store_lists.ListEstimates`)."""
+    names: list[str] = []
+    for name, value in flat.items():
+        if name == "$and":
+            names += [f"$and {' '.join(_shape(condition))}" for condition in value]
+        elif isinstance(value, dict):
+            names.append(f"{name} {' '.join(sorted(value))}")
+        else:
+            names.append(name)
+    return tuple(sorted(names))
+
+
+def _plain_condition(name: str, value: Any, shadowed: Sequence[str]) -> tuple[str, Any]:
+    """A condition with `{"$eq": scalar}` as the scalar, and an equality on a `shadowed` path
+    as the equality on its flat values."""
+    if isinstance(value, dict) and set(value) == {"$eq"}:
+        scalar = value["$eq"]
+        if isinstance(scalar, str | int | float | bool) or scalar is None:
+            value = scalar
+    if name in shadowed and not isinstance(value, dict) and value is not None:
+        return equality_path(name), value
+    return name, value
 
 
 def _bookkeeping(record: CustomerRecord, shadow: Document) -> Document:

@@ -20,9 +20,12 @@ class Page:
     items: list[Customer] = field(default_factory=list)
     offset: int = 0
     total_count: int | None = None
-    """`X-Total-Count`: how many customers match the query (all pages)."""
+    """`X-Total-Count`: how many customers match the query (all pages); a lower bound when
+    `total_exact` is False (the service counts only so far: at least one more page follows)."""
     result_count: int | None = None
     """`X-Result-Count`: how many are in this page."""
+    total_exact: bool = True
+    """`X-Total-Count-Exact`: False when `total_count` is a lower bound."""
 
     @property
     def next_offset(self) -> int:
@@ -46,6 +49,7 @@ class Page:
             offset=offset,
             total_count=reply.count("X-Total-Count"),
             result_count=reply.count("X-Result-Count"),
+            total_exact=reply.headers.get("X-Total-Count-Exact") != "false",
         )
 
 

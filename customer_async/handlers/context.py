@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from customer_async import schemas
 from customer_async.customer_ids import requested_customer_id
-from customer_async.query.dates import date_shadow
+from customer_async.query.shadow import customer_shadow
 from customer_async.settings import Settings
 from customer_async.store import CustomerStore
 from customer_async.types import Command, Document
@@ -22,8 +22,8 @@ class HandlerContext:
     attribute_types: Mapping[str, str] = field(default_factory=schemas.attribute_types)
 
     def shadow(self, resource: Document) -> Document:
-        """The date-time shadow stored beside `resource` for chronological filters."""
-        return date_shadow(resource, self.attribute_types)
+        """The shadow stored beside `resource` for lists: date-times as instants, id buckets."""
+        return customer_shadow(resource, self.attribute_types)
 
 
 def customer_id(command: Command) -> str:

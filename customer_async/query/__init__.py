@@ -6,7 +6,8 @@ Pure functions over request parameters; nothing here talks to the store. Modules
 - `filters`: filter parameters to a MongoDB filter;
 - `paging`: `offset`/`limit`/`pageLimit` and `sort`;
 - `fields`: the `fields` parameter, selection and projection;
-- `dates`: date-time parsing and the `_dt` date shadow.
+- `dates`: date-time parsing and the date-times of the shadow;
+- `shadow`: the `_dt` shadow stored beside a customer (date-times as instants, id buckets).
 """
 
 from __future__ import annotations

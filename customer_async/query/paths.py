@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 DATE_SHADOW = "_dt"
-"""Top-level store field holding the date shadow (see `customer_async.query.dates`)."""
+"""Top-level store field holding the shadow: date-times as instants (`customer_async.query.dates`)
+and id buckets (`customer_async.query.shadow`)."""
 
 COMPARABLE_TYPES = frozenset({"string", "date-time", "integer", "number", "boolean", "any"})
 """Attribute types whose values can be compared; `object` and `array` cannot."""
@@ -48,3 +49,19 @@ def comparable_type(path: str, types: Mapping[str, str]) -> str:
 def store_path(path: str, kind: str) -> str:
     """Where the store keeps the comparable value of `path`: `_dt.<path>` for date-times."""
     return f"{DATE_SHADOW}.{path}" if kind == "date-time" else path
+
+
+def through_objects(path: str, types: Mapping[str, str]) -> bool:
+    """Whether the store path `path` reaches through objects only, never into an array (or a
+    value of any type), so that it names at most one place in a customer.
+
+    A path under the shadow (`_dt.<attribute path>`) is judged by its attribute path, since the
+    shadow mirrors the resource; the store's own fields (`_id`, the shadow's `_`-keys) reach no
+    array on the way to their leaf.
+    """
+    if path.startswith(f"{DATE_SHADOW}."):
+        path = path[len(DATE_SHADOW) + 1 :]
+    segments = path.split(".")
+    if segments[0].startswith("_"):
+        return True  # the store's own tree (id buckets, flat values): objects down to the leaf
+    return all(types.get(".".join(segments[:end])) == "object" for end in range(1, len(segments)))

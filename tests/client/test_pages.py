@@ -23,6 +23,15 @@ def test_a_list_reply_becomes_a_page_with_its_counts() -> None:
     assert not page.is_last
 
 
+def test_a_total_the_service_counted_only_so_far_is_a_lower_bound() -> None:
+    headers = {"X-Total-Count": "101", "X-Total-Count-Exact": "false", "X-Result-Count": "10"}
+    page = Page.from_reply(Reply(200, "c", headers=headers, body=[{"id": "1"}] * 10), offset=0)
+    assert (page.total_count, page.total_exact) == (101, False)
+    assert not page.is_last
+    exact = Page.from_reply(Reply(200, "c", headers={"X-Total-Count": "7"}, body=[]), offset=0)
+    assert exact.total_exact
+
+
 def test_a_list_reply_that_is_not_an_array_is_malformed() -> None:
     with pytest.raises(MalformedReply):
         Page.from_reply(Reply(200, "c", body={"id": "1"}), offset=0)

@@ -1,7 +1,7 @@
 """The real store agrees with the reference: filters, sort and paging on generated customers.
 
-Customers are stored exactly as a create stores them (`CustomerStore.insert`, with its date
-shadow and indexes) and queried exactly as a list queries them (`parse_list_query`, then
+Customers are stored exactly as a create stores them (`CustomerStore.insert`, with its shadow
+and indexes) and queried exactly as a list queries them (`parse_list_query`, then
 `CustomerStore.find`), on the MongoDB-protocol server under test. What comes back is compared
 with `tests.query.reference`, which reads the filter language straight off the contract.
 """
@@ -21,7 +21,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 
 from customer_async.protocol.record import new_record
 from customer_async.query import parse_list_query
-from customer_async.query.dates import date_shadow
+from customer_async.query.shadow import customer_shadow
 from customer_async.schemas import attribute_types, validate
 from customer_async.settings import Settings
 from customer_async.store import CustomerStore
@@ -128,7 +128,7 @@ async def store_customers(
             ),
             events=(),
         )
-        assert await store.insert(record, date_shadow(customer, types))
+        assert await store.insert(record, customer_shadow(customer, types))
 
 
 async def listed_ids(
