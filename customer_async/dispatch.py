@@ -1,8 +1,9 @@
 """Runs one decoded request to its single logical reply.
 
 decode (edge/) → read handler, or the write path (writes.py: one read, one conditional write,
-publish) → deliver. A refused record gets its error reply; every error becomes a TMF error reply,
-and a request whose write was published is never answered again with something else.
+publish) → answer (answering.py). A refused record gets its error reply; every error becomes a
+TMF error reply (replies.py), and a request whose write was published is never answered again
+with something else.
 """
 
 from __future__ import annotations
@@ -11,28 +12,19 @@ import logging
 import time
 from collections.abc import Mapping
 
+from customer_async.answering import Answering, reply_address
 from customer_async.edge.decode import Rejection
 from customer_async.errors import CustomerAsyncError
 from customer_async.log_limits import EXEMPT_ATTRIBUTE
 from customer_async.ops.json_logs import REQUEST_LOGGER, request_fields
 from customer_async.ops.metrics import NO_METRICS, Metrics
 from customer_async.ops.tracing import NO_TRACING, Tracing
-from customer_async.protocol.writes import Sink, WritePath, error_reply
-from customer_async.types import Command, Operation, ReadHandler, ReplyAddress
+from customer_async.protocol.writes import WritePath
+from customer_async.replies import error_reply
+from customer_async.types import Command, Operation, ReadHandler
 
 log = logging.getLogger(__name__)
 request_log = logging.getLogger(REQUEST_LOGGER)
-
-
-def reply_address(request: Command | Rejection) -> ReplyAddress:
-    """Where the request's reply goes and what it echoes."""
-    return ReplyAddress(
-        request.reply_channel,
-        request.correlation_id,
-        request.request_topic,
-        request.key,
-        request.echo,
-    )
 
 
 class Dispatcher:
@@ -42,13 +34,13 @@ class Dispatcher:
         self,
         reads: Mapping[Operation, ReadHandler],
         writes: WritePath,
-        sink: Sink,
+        answering: Answering,
         metrics: Metrics = NO_METRICS,
         tracing: Tracing = NO_TRACING,
     ) -> None:
         self._reads = reads
         self._writes = writes
-        self._sink = sink
+        self._answering = answering
         self._metrics = metrics
         self._tracing = tracing
 
@@ -87,9 +79,7 @@ class Dispatcher:
         """Deliver the request's reply; its status."""
         address = reply_address(request)
         if isinstance(request, Rejection):
-            reply = error_reply(request.error)
-            await self._sink.deliver([(address, reply, ())])
-            return reply.status
+            return (await self._answering.send_error(address, request.error)).status
         try:
             with self._tracing.span("store"):
                 if request.operation.writes:
@@ -103,5 +93,5 @@ class Dispatcher:
         except Exception as error:
             log.exception("%s %s: unexpected failure", request.operation, request.correlation_id)
             reply = error_reply(error)
-        await self._sink.deliver([(address, reply, ())])
+        await self._answering.send(address, reply)
         return reply.status

@@ -14,10 +14,12 @@ import gc
 import logging
 import time
 from collections.abc import Awaitable
+from dataclasses import replace
 
 from customer_async import schemas
+from customer_async.answering import Answering, reply_address
 from customer_async.customer_ids import command_customer_id
-from customer_async.dispatch import Dispatcher, reply_address
+from customer_async.dispatch import Dispatcher
 from customer_async.edge.decode import Rejection, RequestTopics
 from customer_async.edge.kafka import KafkaSink, RequestConsumer, dead_letter_topic, ensure_topics
 from customer_async.edge.records import HANDLING, IncomingRecord
@@ -32,10 +34,10 @@ from customer_async.protocol.lanes import Lanes
 from customer_async.protocol.settle import SETTLE_BATCH, Settler
 from customer_async.protocol.sweep import Sweeper
 from customer_async.protocol.window import RecognitionWindow
-from customer_async.protocol.writes import WritePath, error_reply
+from customer_async.protocol.writes import WritePath
 from customer_async.settings import Settings
 from customer_async.store import CustomerStore
-from customer_async.types import Command, Operation, ReplyAddress
+from customer_async.types import Command, Operation
 
 log = logging.getLogger(__name__)
 
@@ -63,14 +65,15 @@ class CustomerService:
         self._store = CustomerStore.from_settings(settings, self.metrics)
         self._sink = KafkaSink(settings, self.metrics)
         self.tracing = tracing_for(settings)
-        self._publisher = self.tracing.sink(self._sink)  # the sink itself when tracing is off
+        # Every reply goes out through this one; the sink itself when tracing is off.
+        self._answering = Answering(self.tracing.sink(self._sink))
         self._consumer = RequestConsumer(settings, self._topics.topics)
         self._lanes = Lanes()
         self._settler = Settler(self._store, self._lanes)
         context = HandlerContext(settings, self._store)
         self._writes = WritePath(
             context,
-            self._publisher,
+            self._answering,
             self._settler,
             crash_after_write=settings.fault_crash_after_write,
         )
@@ -84,7 +87,7 @@ class CustomerService:
             swept=self.metrics.outbox_swept,
         )
         self._dispatcher = Dispatcher(
-            read_handlers_for(context), self._writes, self._publisher, self.metrics, self.tracing
+            read_handlers_for(context), self._writes, self._answering, self.metrics, self.tracing
         )
         self._offsets = OffsetTracker()
         self._window = RecognitionWindow(settings.requests_remembered)
@@ -316,16 +319,11 @@ class CustomerService:
         except Exception as exc:
             # A bug outside the handlers: the request still gets its one (500) reply.
             log.exception("request %s/%d@%d failed", record.topic, record.partition, record.offset)
-            address = reply_address(request)
-            address = ReplyAddress(
-                self._topics.default_reply(request.operation),
-                address.correlation_id,
-                address.request_topic,
-                address.request_key,
-                address.echo,
+            address = replace(
+                reply_address(request), channel=self._topics.default_reply(request.operation)
             )
             self.tracing.answered(500)
-            await self._publisher.deliver([(address, error_reply(exc), ())])
+            await self._answering.send_error(address, exc)
 
     async def _settle_continuously(self, stop: asyncio.Event) -> None:
         """Settle every few milliseconds; about once a second, renew the leases held long."""

@@ -9,6 +9,7 @@ from typing import cast
 
 import pytest
 
+from customer_async.answering import Answering
 from customer_async.dispatch import Dispatcher
 from customer_async.edge.decode import Rejection
 from customer_async.errors import CustomerNotFound, InvalidJson
@@ -63,7 +64,10 @@ def command(operation: Operation, correlation_id: str = "c-1", **parameters: str
 
 def dispatcher(metrics: Metrics, sink: Sink) -> Dispatcher:
     return Dispatcher(
-        {Operation.RETRIEVE: retrieve}, cast(WritePath, Writes()), sink, metrics=metrics
+        {Operation.RETRIEVE: retrieve},
+        cast(WritePath, Writes()),
+        Answering(sink),
+        metrics=metrics,
     )
 
 

@@ -27,10 +27,10 @@ from customer_async.edge.decode import TRACE_HEADERS
 from customer_async.edge.encode import event_record, reply_record
 from customer_async.edge.kafka_security import kafka_client_options
 from customer_async.edge.records import HANDLING, IncomingRecord, OutgoingRecord
-from customer_async.errors import InternalError
 from customer_async.log_limits import OutageLog
 from customer_async.offsets import Partition
 from customer_async.ops.metrics import NO_METRICS, Metrics
+from customer_async.replies import refused_reply
 from customer_async.settings import Settings
 from customer_async.types import Event, Reply, ReplyAddress
 
@@ -128,9 +128,7 @@ class KafkaSink:
         reason = await self._send_or_refusal(_reply_record(address, reply))
         if reason is None:
             return
-        too_large = "too large" if "TooLarge" in reason else "refused"
-        error = InternalError(f"the {reply.status} reply is {too_large} to publish: {reason}")
-        fallback = Reply(error.status, error.to_tmf(), reply.key)
+        fallback = refused_reply(reply, reason, too_large="TooLarge" in reason)
         if again := await self._send_or_refusal(_reply_record(address, fallback)):
             await self._dead_letter(address, f"reply not published: {reason}; then {again}")
 

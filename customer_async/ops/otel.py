@@ -26,12 +26,12 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 from opentelemetry.util.types import AttributeValue
 
 from customer_async import __version__
+from customer_async.answering import Sink
 from customer_async.customer_ids import command_customer_id
 from customer_async.edge.decode import TRACEPARENT, Rejection
 from customer_async.edge.records import IncomingRecord
 from customer_async.errors import CustomerAsyncError
 from customer_async.ops.tracing import RequestSpan, SpanName, Tracing
-from customer_async.protocol.writes import Sink
 from customer_async.settings import Settings
 from customer_async.types import Command, Event, Operation, Reply, ReplyAddress
 

@@ -24,9 +24,9 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Final, Literal
 
 if TYPE_CHECKING:
+    from customer_async.answering import Sink
     from customer_async.edge.decode import Rejection
     from customer_async.edge.records import IncomingRecord
-    from customer_async.protocol.writes import Sink
     from customer_async.settings import Settings
     from customer_async.types import Command, Operation
 

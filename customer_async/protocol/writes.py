@@ -21,12 +21,10 @@ import asyncio
 import logging
 import os
 import random
-from collections.abc import Sequence
-from typing import Protocol
 
+from customer_async.answering import Answering
 from customer_async.customer_ids import created_customer_id
 from customer_async.errors import (
-    CustomerAsyncError,
     CustomerNotFound,
     InternalError,
     RequestError,
@@ -44,7 +42,8 @@ from customer_async.protocol.clock import SYSTEM_CLOCK, Clock
 from customer_async.protocol.record import CustomerRecord, Publication, new_record
 from customer_async.protocol.settle import Settler
 from customer_async.protocol.storage import CustomerWriter, Storage
-from customer_async.types import Change, Command, Document, Event, Operation, Reply, ReplyAddress
+from customer_async.replies import error_reply
+from customer_async.types import Change, Command, Document, Operation, Reply, ReplyAddress
 
 log = logging.getLogger(__name__)
 
@@ -54,29 +53,13 @@ then the request gets a 503 (not final: a resend is applied once). With the leas
 race is lost only to a holder whose lease expired; on MongoDB only to another instance."""
 
 
-class Sink(Protocol):
-    """Publishes replies and events; returns once the broker acknowledged every record."""
-
-    async def deliver(self, batch: Sequence[tuple[ReplyAddress, Reply, Sequence[Event]]]) -> None:
-        """Publish each item's events, then its reply, in the order given; raise if impossible."""
-        ...
-
-
-def error_reply(error: Exception, key: str | None = None) -> Reply:
-    """The TMF error reply for `error` (anything unexpected is a 500; a 503 says when to resend)."""
-    if not isinstance(error, CustomerAsyncError):
-        error = InternalError("an unexpected error occurred; see the log")
-    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, StoreUnavailable) else {}
-    return Reply(error.status, error.to_tmf(), key=key, headers=headers)
-
-
 class WritePath:
     """Applies write commands once each, and publishes what they changed in write order."""
 
     def __init__(
         self,
         context: HandlerContext,
-        sink: Sink,
+        answering: Answering,
         settler: Settler,
         *,
         storage: Storage | None = None,
@@ -85,7 +68,7 @@ class WritePath:
     ) -> None:
         self._context = context
         self._store: Storage = context.store if storage is None else storage
-        self._sink = sink
+        self._answering = answering
         self._settler = settler
         self._keep = context.settings.requests_remembered
         self._crash_after_write = crash_after_write
@@ -177,7 +160,7 @@ class WritePath:
             if command.operation is Operation.CREATE:
                 # Applied so long ago that the customer no longer remembers the reply.
                 again = _created_again(current)
-                await self._sink.deliver([(address, again, ())])
+                await self._answering.send(address, again)
                 return again
             if not current.live:
                 raise CustomerNotFound(f"no customer with id {customer.customer_id!r}")
@@ -238,13 +221,13 @@ class WritePath:
         """A request applied before: publish what is left, and its reply if that is not among it."""
         published = await self.publish(current)
         if request_key not in {p.request_key for p in published}:
-            await self._sink.deliver([(address, reply, ())])
+            await self._answering.send(address, reply)
 
     async def publish(self, record: CustomerRecord) -> tuple[Publication, ...]:
         """Publish the record's outbox entries this instance has not published, in order."""
         entries = record.unpublished(self._settler.published_up_to(record.customer_id))
         if entries:
-            await self._sink.deliver(
+            await self._answering.publish(
                 [(entry.address, _reply_of(record, entry), entry.events) for entry in entries]
             )
             self._settler.published(record.customer_id, entries[-1].seq, record.version)

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
+from customer_async.answering import Answering
 from customer_async.customer_ids import command_customer_id, created_customer_id
 from customer_async.dispatch import Dispatcher
 from customer_async.errors import CustomerAsyncError
@@ -98,9 +99,10 @@ class SimService:
         self.lanes = Lanes()
         self.settler = Settler(self.store, self.lanes)
         context = HandlerContext(SETTINGS, cast("CustomerStore", self.store))
+        answering = Answering(SimSink(world, self.process, log))
         self.writes = WritePath(
             context,
-            SimSink(world, self.process, log),
+            answering,
             self.settler,
             storage=self.store,
             clock=world.clock,
@@ -114,7 +116,7 @@ class SimService:
             retention=SETTINGS.tombstone_retention_seconds,
             clock=world.clock,
         )
-        self.dispatcher = Dispatcher({}, self.writes, SimSink(world, self.process, log))
+        self.dispatcher = Dispatcher({}, self.writes, answering)
         self.window = RecognitionWindow(SETTINGS.requests_remembered)
 
     @property

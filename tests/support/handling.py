@@ -8,13 +8,14 @@ import json
 from collections.abc import Sequence
 from typing import cast
 
+from customer_async.answering import Answering, Sink
 from customer_async.customer_ids import created_customer_id
 from customer_async.dispatch import Dispatcher
 from customer_async.edge.decode import RequestTopics
 from customer_async.edge.records import IncomingRecord
 from customer_async.errors import CustomerNotFound
 from customer_async.ops.tracing import Tracing
-from customer_async.protocol.writes import Sink, WritePath
+from customer_async.protocol.writes import WritePath
 from customer_async.settings import Settings
 from customer_async.types import Command, Event, Operation, Reply, ReplyAddress
 
@@ -79,7 +80,9 @@ async def handle(
     sink = RecordingSink()
     traced = tracing.sink(sink)
     writes = cast(WritePath, Writes(traced, failure=failure))
-    dispatcher = Dispatcher({Operation.RETRIEVE: retrieve}, writes, traced, tracing=tracing)
+    dispatcher = Dispatcher(
+        {Operation.RETRIEVE: retrieve}, writes, Answering(traced), tracing=tracing
+    )
     topics = RequestTopics(SETTINGS)
     with tracing.request(incoming, topics.operation(incoming.topic)) as span:
         with tracing.span("decode"):
