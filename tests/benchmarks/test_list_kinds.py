@@ -27,7 +27,11 @@ def _spread() -> StoredSpread:
 
 
 def _answer(items: Sequence[Mapping[str, object]], total: int) -> Answer:
-    headers = {"X-Total-Count": str(total), "X-Result-Count": str(len(items))}
+    headers = {
+        "X-Total-Count": str(total),
+        "X-Result-Count": str(len(items)),
+        "X-Total-Count-Exact": "true",
+    }
     return Answer(200, headers, json.dumps(items).encode(), sent=0.0, received=0.001)
 
 
