@@ -18,7 +18,6 @@ import click
 
 from benchmarks.list_kinds import LIST_REQUESTS, QUICK_LIST_REQUESTS
 from benchmarks.loopback import NotLoopback
-from benchmarks.memory import MemoryReadError
 from benchmarks.open_loop import LOAD_FRACTIONS, QUICK_LOAD_FRACTIONS, LoadPlan
 from benchmarks.outputs import default_report_path, write_outputs
 from benchmarks.phases import PHASES, PhaseChoiceError, parse_phases
@@ -33,6 +32,7 @@ from benchmarks.scale import (
     SCALE_SIZES,
 )
 from benchmarks.sustained import QUICK_SUSTAINED_CREATES, SUSTAINED_CREATES
+from harness.proc import MemoryReadError
 
 _FULL = {
     "requests": 500,

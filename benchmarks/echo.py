@@ -12,13 +12,12 @@ serves until SIGTERM or SIGINT, or until `--max-seconds` pass.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from functools import partial
 
 import click
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from benchmarks.children import run_until_signalled
+from harness.children import serve_until_signalled
 
 _OK = (("Status-Code", b"200"),)
 
@@ -85,13 +84,9 @@ def main(
     bootstrap_servers: str, request_topic: str, reply_topic: str, group_id: str, max_seconds: float
 ) -> None:
     """Run the echo service (a benchmark ceiling) until signalled or `--max-seconds` pass."""
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(
-            run_until_signalled(
-                partial(serve_echo, bootstrap_servers, request_topic, reply_topic, group_id),
-                max_seconds,
-            )
-        )
+    serve_until_signalled(
+        partial(serve_echo, bootstrap_servers, request_topic, reply_topic, group_id), max_seconds
+    )
 
 
 if __name__ == "__main__":

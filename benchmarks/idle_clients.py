@@ -17,7 +17,7 @@ import click
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from pymongo import AsyncMongoClient
 
-from benchmarks.children import run_until_signalled
+from harness.children import serve_until_signalled
 
 READY = "ready"
 
@@ -60,10 +60,8 @@ def main(
     bootstrap_servers: str, mongodb_uri: str, topic: str, group_id: str, max_seconds: float
 ) -> None:
     """Hold idle Kafka and MongoDB clients (the benchmark's memory baseline)."""
-    asyncio.run(
-        run_until_signalled(
-            partial(hold_clients, bootstrap_servers, mongodb_uri, topic, group_id), max_seconds
-        )
+    serve_until_signalled(
+        partial(hold_clients, bootstrap_servers, mongodb_uri, topic, group_id), max_seconds
     )
 
 

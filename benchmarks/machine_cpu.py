@@ -14,11 +14,11 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.proc import process_stat
+
 GROUPS = ("service", "broker", "store", "bench", "other", "machine")
 """Columns of the split; `other` is the machine's busy time no group accounts for."""
 
-# Fields of /proc/<pid>/stat after the parenthesised name: utime, stime, cutime, cstime.
-_TIMES_AFTER_NAME = slice(11, 15)
 _BUSY_FIELDS = (0, 1, 2, 5, 6, 7)  # user nice system irq softirq steal, in /proc/stat's cpu line
 
 
@@ -31,14 +31,12 @@ def _read(path: str) -> str | None:
 
 def _process_seconds(pid: int) -> tuple[str, float] | None:
     """The process's command line and CPU seconds (its own and its reaped children's)."""
-    stat = _read(f"/proc/{pid}/stat")
+    stat = process_stat(pid)
     cmdline = _read(f"/proc/{pid}/cmdline")
     if stat is None or cmdline is None:
         return None
-    name, _, rest = stat.partition(" (")[2].rpartition(")")
-    fields = rest.split()
-    ticks = sum(int(f) for f in fields[_TIMES_AFTER_NAME])
-    return f"{name} {cmdline.replace(chr(0), ' ')}", ticks / os.sysconf("SC_CLK_TCK")
+    command = f"{stat.name} {cmdline.replace(chr(0), ' ')}"
+    return command, stat.cpu_seconds(reaped_children=True)
 
 
 def machine_busy_seconds() -> float:

@@ -1,7 +1,7 @@
-"""Resident memory of a process from /proc/<pid>/status, and the idle-client baseline.
+"""The memory baseline: the peak resident set of an idle process holding the service's clients.
 
-`VmHWM` is the kernel's own high-water mark of the resident set, so the peak is exact without
-sampling; `VmRSS` is the resident set now. Both are read from outside the process measured.
+`VmHWM` is the kernel's own high-water mark of the resident set (harness/proc.py), so the peak is
+exact without sampling, read from outside the process measured.
 """
 
 from __future__ import annotations
@@ -9,29 +9,11 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from benchmarks.children import start_child
 from benchmarks.idle_clients import READY
+from harness.children import start_child
+from harness.proc import PEAK, MemoryReadError, resident_kib
 
-PEAK = "VmHWM"
-CURRENT = "VmRSS"
 _SETTLE_SECONDS = 1.0
-
-
-class MemoryReadError(RuntimeError):
-    """/proc has no such process or no such field (not Linux, or the process has ended)."""
-
-
-def resident_kib(pid: int, field: str = PEAK) -> int:
-    """`field` (`VmHWM` or `VmRSS`) of process `pid`, in KiB."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError as exc:
-        raise MemoryReadError(f"cannot read /proc/{pid}/status: {exc}") from exc
-    for line in status.splitlines():
-        name, _, value = line.partition(":")
-        if name == field:
-            return int(value.split()[0])
-    raise MemoryReadError(f"/proc/{pid}/status has no {field}")
 
 
 async def idle_clients_peak_kib(

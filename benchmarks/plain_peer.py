@@ -32,7 +32,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 
-from benchmarks.children import run_until_signalled
+from harness.children import serve_until_signalled
 
 log = logging.getLogger(__name__)
 
@@ -203,8 +203,7 @@ def main(
     """Run the plain peer (the benchmark's comparison) until signalled or `--max-seconds` pass."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
     options = PeerOptions(bootstrap_servers, mongodb_uri, database, topic_prefix, group_id)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_until_signalled(partial(serve_plain_peer, options), max_seconds))
+    serve_until_signalled(partial(serve_plain_peer, options), max_seconds)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,6 @@ from typing import Any
 from benchmarks.list_kinds import KINDS as LIST_KINDS
 from benchmarks.list_kinds import SORT_OFFSET, UNAVAILABLE, ListReport
 from benchmarks.open_loop import OpenLoopReport
-from benchmarks.operations_port import UNSETTLED_GAUGE
 from benchmarks.peer_comparison import PEER, SERVICE, PeerReport, cpu_phase
 from benchmarks.phases import PHASES
 from benchmarks.ratios import ratio
@@ -33,6 +32,7 @@ from benchmarks.stats import Measurement
 from benchmarks.store_counters import CommandsPerRequest
 from benchmarks.sustained import SustainedReport
 from benchmarks.watch import SAMPLE_SECONDS, WatchedStretch
+from harness.operations_port import UNSETTLED_GAUGE
 
 __all__ = [
     "BenchReport",

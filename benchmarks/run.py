@@ -27,17 +27,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
-from benchmarks.children import Child, start_child
-from benchmarks.cleanup import remove_run_data
-from benchmarks.cpu import cpu_seconds
 from benchmarks.driver import Answer, Driver, NoAnswer, Unsent
 from benchmarks.errors import BenchmarkError
 from benchmarks.list_kinds import LIST_REQUESTS, ListReport
 from benchmarks.loopback import require_loopback
 from benchmarks.machine_cpu import CpuSplits
-from benchmarks.memory import CURRENT, PEAK, idle_clients_peak_kib, resident_kib
+from benchmarks.memory import idle_clients_peak_kib
 from benchmarks.open_loop import LoadPlan, OpenLoopReport, measure_open_loop
-from benchmarks.operations_port import LOOPBACK, free_port, outbox_settled
 from benchmarks.peer_comparison import PEER, SERVICE, Contender, PeerReport, compare_with_peer
 from benchmarks.phase import Call, run_phase
 from benchmarks.phases import PHASES, in_order
@@ -64,11 +60,17 @@ from benchmarks.store_counters import CommandsPerRequest, StoreCommandCounter, p
 from benchmarks.stored_customers import StoredCustomers
 from benchmarks.sustained import SUSTAINED_CREATES, SustainedReport, measure_sustained
 from benchmarks.targets import peer_and_load_targets, throughput_targets
-from benchmarks.topics import create_topics
 from benchmarks.watch import WatchedStretch, Watcher, store_process
 from benchmarks.workload import CustomerWorkload, created_id, echo_calls, echo_topics
 from customer_async.settings import Settings
 from customer_async.types import Operation
+from harness.children import Child, start_child
+from harness.cleanup import remove_run_data
+from harness.operations_port import outbox_settled
+from harness.ports import LOOPBACK, free_port
+from harness.proc import CURRENT, PEAK, cpu_seconds, resident_kib
+from harness.service import start_service_process
+from harness.topics import create_topics
 
 __all__ = ["BenchConfig", "BenchmarkError", "fresh_prefix", "run_benchmark"]
 
@@ -372,7 +374,7 @@ async def _measure_service(
     """
     progress.note("service: starting `python -m customer_async serve`")
     log = logs / "service.log"
-    child = await start_child("customer_async", ["serve"], log, env=_service_environment(settings))
+    child = await start_service_process(settings, log)
     splits.service_pid = child.pid
     phases = config.phases
     open_loop: list[OpenLoopReport] = []
@@ -693,9 +695,3 @@ async def _warm_up(driver: Driver, call: Call, child: Child, what: str, deadline
             f"{'; '.join(measurement.problems)}\n{child.log_tail()}"
         )
     await run_phase("warm-up", [call] * _WARM_UP_CALLS, driver, limit)
-
-
-def _service_environment(settings: Settings) -> dict[str, str]:
-    """This process's environment with `CUSTOMER_ASYNC_*` set to reproduce `settings`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CUSTOMER_ASYNC_")}
-    return {**env, **settings.environment()}

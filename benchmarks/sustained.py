@@ -21,10 +21,10 @@ import time
 from dataclasses import dataclass
 
 from benchmarks.driver import Answer, Done, Driver, NoAnswer
-from benchmarks.operations_port import POLL_SECONDS, UNSETTLED_GAUGE, ZEROS_TO_SETTLE, read_gauge
 from benchmarks.phase import Call, judge, quiet_heap
 from benchmarks.progress import Progress
 from benchmarks.stats import Measurement, Outcome, summarise
+from harness.operations_port import POLL_SECONDS, UNSETTLED_GAUGE, ZEROS_TO_SETTLE, read_gauge
 
 SUSTAINED_CREATES = 100_000
 QUICK_SUSTAINED_CREATES = 1_000

@@ -21,7 +21,7 @@ from pathlib import Path
 from pymongo.errors import PyMongoError
 from pymongo.uri_parser import parse_uri
 
-from benchmarks.memory import CURRENT, MemoryReadError, resident_kib
+from harness.proc import CURRENT, MemoryReadError, resident_kib
 
 SAMPLE_SECONDS = 0.25
 SETTLE_FAILED = re.compile(r"settling \d+ customers failed")

@@ -9,8 +9,9 @@ broker restarted, the store frozen and killed, the database under it killed, an 
 between a write and its publish, and malformed records are mixed in. At the end the invariants
 of the delivery contract are checked on everything seen and on the store's leftovers.
 
-Modules: `scenario` (what to run), `stack` and `instances` (the processes), `wire` and `ledger`
-(Kafka in and out, and the record of it), `workload` and `malformed` (the requests), `faults`
-(injection and recovery), `final_state` (read back through the client), `leftovers` (the store's
+Modules: `scenario` (what to run), `instances` (the service children), `wire` and `ledger` (Kafka
+in and out, and the record of it), `workload` and `malformed` (the requests), `faults` (injection
+and recovery), `final_state` (read back through the client), `leftovers` (the store's
 bookkeeping, read directly), `invariants`, `figures` and `report`; `run` ties one mode together.
+The private stack, the child processes and the run's topics are the harness's (`harness/`).
 """

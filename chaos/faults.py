@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 from chaos.instances import Partition, ServiceInstance
 from chaos.ledger import Ledger, Request, SeenReply
 from chaos.scenario import FaultKind, PlannedFault, Scenario
-from chaos.stack import PrivateStack
 from chaos.workload import Progress
+from harness.private_stack import PrivateStack
 
 _RECOVERY_WAIT = 120.0
 """Seconds a fault waits for the first reply after it before giving up (recovery missing)."""

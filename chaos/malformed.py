@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from chaos.wire import RunTopics
 from customer_async.client.requests import CommandRecord, encode_json
 from customer_async.types import Operation
+from harness.topics import RunTopics
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +30,7 @@ def _record(
 ) -> CommandRecord:
     headers = [
         ("X-Correlation-Id", correlation_id.encode()),
-        ("Reply-Channel", (reply_channel or topics.chaos_reply).encode()),
+        ("Reply-Channel", (reply_channel or topics.run_reply).encode()),
         *(extra or []),
     ]
     return CommandRecord(

@@ -20,12 +20,14 @@ from chaos.ledger import Ledger
 from chaos.leftovers import Leftovers, read_leftovers
 from chaos.report import Report
 from chaos.scenario import Membership, Scenario
-from chaos.stack import PrivateStack, StackFailed, free_port
-from chaos.wire import PARTITIONS, RunTopics, Wire, create_topics
+from chaos.wire import PARTITIONS, Wire
 from chaos.workload import Progress, Workload
 from customer_async.client.transport import KafkaConfig
 from customer_async.settings import Settings
 from customer_async.types import Operation
+from harness.ports import LOOPBACK, free_port
+from harness.private_stack import PrivateStack, StackFailed
+from harness.topics import RunTopics, create_topics
 
 INSTANCES = ("a", "b")
 _EVENTS_WAIT = 45.0
@@ -104,7 +106,7 @@ class ChaosRun:
         await self.stack.up()
         config = KafkaConfig(self.stack.kafka_bootstrap_servers, client_id="chaos")
         topics = RunTopics(self.run_id)
-        await create_topics(config, topics)
+        await create_topics(self.stack.kafka_bootstrap_servers, topics.all, PARTITIONS)
         await self._start_instances()
         self._wire = Wire(config, topics, self.ledger)
         await self._wire.start()
@@ -145,7 +147,7 @@ class ChaosRun:
             topic_prefix=self.run_id,
             group_id=self.run_id,
             session_timeout_ms=round(self.scenario.session_timeout * 1000),
-            http_host="127.0.0.1",
+            http_host=LOOPBACK,
         )
         static = self.scenario.membership is Membership.STATIC
         for name in INSTANCES:

@@ -1,5 +1,6 @@
-"""Kafka in and out for the run: its topics, one idempotent producer for the requests, and one
-reader of every reply and notification into the ledger.
+"""Kafka in and out for the run: one idempotent producer for the requests, and one reader of
+every reply (on the run's topic and the default ones, harness/topics.py) and notification into
+the ledger.
 
 Raw aiokafka beside the project's client, because the run needs what a client hides: resends with
 the same correlation id, malformed records, and every reply (not only the first) per request.
@@ -19,36 +20,10 @@ from aiokafka.errors import KafkaError
 from chaos.ledger import Ledger, Request, SeenEvent, SeenReply
 from customer_async.client.errors import MalformedReply
 from customer_async.client.replies import correlation_id_of, decode_headers, parse_reply
-from customer_async.client.topics import Topics
-from customer_async.client.transport import KafkaConfig, ensure_topic
-from customer_async.types import Operation
+from customer_async.client.transport import KafkaConfig
+from harness.topics import RunTopics
 
 PARTITIONS = 3
-
-
-class RunTopics(Topics):
-    """The deployment's topics plus the run's own reply topic."""
-
-    @property
-    def chaos_reply(self) -> str:
-        return f"{self.prefix}.customerManagement.v5.chaos.commandReply"
-
-    @property
-    def read(self) -> list[str]:
-        """What the run's reader follows: its reply topic, the default reply topics (a refused
-        Reply-Channel is answered there) and the notifications."""
-        defaults = [self.default_reply(op) for op in Operation]
-        return [self.chaos_reply, *defaults, self.notification]
-
-    @property
-    def all(self) -> list[str]:
-        return [*(self.request(op) for op in Operation), *self.read]
-
-
-async def create_topics(config: KafkaConfig, topics: RunTopics) -> None:
-    """Every topic of the run, before any instance or reader starts."""
-    for topic in topics.all:
-        await ensure_topic(config, topic, PARTITIONS, 1)
 
 
 class Wire:
@@ -60,7 +35,8 @@ class Wire:
         self._ledger = ledger
         self._producer: Any = config.producer()
         self._consumer: Any = AIOKafkaConsumer(
-            *topics.read,
+            *topics.replies,
+            topics.notification,
             bootstrap_servers=config.bootstrap_servers,
             client_id="chaos-reader",
             group_id=None,

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from chaos.ledger import Ledger, Request
 from chaos.malformed import KINDS
 from chaos.scenario import Scenario
-from chaos.wire import RunTopics, Wire
+from chaos.wire import Wire
 from customer_async.client.requests import MERGE_PATCH, command_record
 from customer_async.types import Operation
+from harness.topics import RunTopics
 
 PATCHES = 4
 STATUS_PATCH = 2
@@ -146,7 +147,7 @@ class Workload:
                 self._topics,
                 Operation.CREATE,
                 correlation_id=correlation,
-                reply_channel=self._topics.chaos_reply,
+                reply_channel=self._topics.run_reply,
                 payload={
                     "name": f"chaos customer {number}",
                     "description": "created",
@@ -172,7 +173,7 @@ class Workload:
                 self._topics,
                 Operation.PATCH,
                 correlation_id=f"{self._run_id}-{number}-patch-{step}",
-                reply_channel=self._topics.chaos_reply,
+                reply_channel=self._topics.run_reply,
                 parameters={"id": customer_id},
                 payload=patch_document(number, step),
                 content_type=MERGE_PATCH,
@@ -190,7 +191,7 @@ class Workload:
                 self._topics,
                 Operation.DELETE,
                 correlation_id=f"{self._run_id}-{number}-delete",
-                reply_channel=self._topics.chaos_reply,
+                reply_channel=self._topics.run_reply,
                 parameters={"id": customer_id},
                 key=customer_id,
             ),

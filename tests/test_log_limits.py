@@ -19,7 +19,7 @@ from customer_async.log_limits import (
     installed_filters,
     remove_log_limits,
 )
-from tests.support.servers import REPO
+from harness.repository import REPO
 
 
 class FakeClock:

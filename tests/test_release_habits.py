@@ -8,7 +8,6 @@ import importlib.resources
 import re
 import shlex
 import tomllib
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -16,9 +15,8 @@ from click.testing import CliRunner
 
 from customer_async import __version__
 from customer_async.cli import main
+from harness.repository import REPO
 from tests.asyncapi_support import asyncapi_document
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 def test_the_version_is_written_only_in_the_package() -> None:

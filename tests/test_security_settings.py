@@ -11,7 +11,6 @@ import pytest
 from click.testing import CliRunner
 from pydantic import ValidationError
 
-from chaos.stack import free_port
 from customer_async import cli
 from customer_async.client import CustomerClient
 from customer_async.edge.kafka_security import (
@@ -20,6 +19,7 @@ from customer_async.edge.kafka_security import (
     kafka_client_options,
 )
 from customer_async.settings import Settings, mask_uri_password
+from harness.ports import free_port
 
 SECRET = "s3cr3t-never-shown"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from customer_async.settings import Settings
 from customer_async.settings_docs import REGENERATE, configuration_page
-from tests.support.servers import REPO
+from harness.repository import REPO
 
 
 def test_the_committed_configuration_page_is_the_generated_one() -> None:

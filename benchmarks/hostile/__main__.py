@@ -7,7 +7,7 @@ import asyncio
 import os
 import sys
 
-from benchmarks.hostile.run import Options, run
+from benchmarks.hostile import Options, run
 
 
 def main() -> int:

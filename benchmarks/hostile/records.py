@@ -1,7 +1,8 @@
 """The hostile records, by kind: each malformed in one way, each owed a 4xx reply.
 
 Every record carries a first `X-Correlation-Id` the reply must echo (after the service's own
-UTF-8 decoding, replacement characters and all), and the topic its reply must arrive on.
+UTF-8 decoding, replacement characters and all), and the topic its reply must arrive on: the
+run's own reply topic, or the operation's default one (harness/topics.py).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from customer_async.types import Operation
+from harness.topics import RunTopics
 
 Headers = list[tuple[str, bytes | None]]
 
@@ -28,36 +30,6 @@ class HostileRecord:
     key: bytes | None
     value: bytes | None
     headers: Headers
-
-
-@dataclass(frozen=True, slots=True)
-class Topics:
-    """The run's topics, by the prefix of the service under test."""
-
-    prefix: str
-
-    def request(self, operation: Operation) -> str:
-        return f"{self.prefix}.customerManagement.v5.{operation}Customer.commandRequest"
-
-    def reply(self, operation: Operation) -> str:
-        return f"{self.prefix}.customerManagement.v5.{operation}Customer.commandReply"
-
-    @property
-    def notification(self) -> str:
-        return f"{self.prefix}.customerManagement.v5.customer.notificationEvent"
-
-    @property
-    def custom_reply(self) -> str:
-        """An allowed reply channel of the caller's own."""
-        return f"{self.prefix}.hostile.commandReply"
-
-    @property
-    def dead_letter(self) -> str:
-        return f"{self.prefix}.customerManagement.v5.deadLetter"
-
-    @property
-    def replies(self) -> list[str]:
-        return [*(self.reply(op) for op in Operation), self.custom_reply]
 
 
 _VALID_PARTY = {"id": "500", "@referredType": "Organization"}
@@ -79,7 +51,7 @@ class _Draft:
 class HostileRecords:
     """Makes hostile records of every kind, reproducibly from a seed."""
 
-    def __init__(self, topics: Topics, max_request_bytes: int, seed: int) -> None:
+    def __init__(self, topics: RunTopics, max_request_bytes: int, seed: int) -> None:
         self._topics = topics
         self._max = max_request_bytes
         self._random = random.Random(seed)
@@ -109,12 +81,12 @@ class HostileRecords:
             correlation += b"\xff\xfe"
         headers: Headers = [("X-Correlation-Id", correlation)]
         if draft.custom_reply and not draft.default_reply:
-            headers.append(("Reply-Channel", self._topics.custom_reply.encode()))
+            headers.append(("Reply-Channel", self._topics.run_reply.encode()))
         headers += draft.headers or []
         reply_topic = (
-            self._topics.custom_reply
+            self._topics.run_reply
             if draft.custom_reply and not draft.default_reply
-            else self._topics.reply(draft.operation)
+            else self._topics.default_reply(draft.operation)
         )
         return HostileRecord(
             kind,

@@ -8,7 +8,6 @@ child's resident set is read. Bounded by the record count and one overall time b
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 import uuid
 from collections import Counter
@@ -17,13 +16,15 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from benchmarks.children import Child, start_child
-from benchmarks.cleanup import remove_run_data
-from benchmarks.hostile.records import HostileRecord, HostileRecords, Topics
+from benchmarks.hostile.records import HostileRecord, HostileRecords
 from benchmarks.loopback import require_loopback
-from benchmarks.memory import CURRENT, resident_kib
-from benchmarks.topics import create_topics
+from customer_async.settings import Settings
 from customer_async.types import Operation
+from harness.children import Child
+from harness.cleanup import remove_run_data
+from harness.proc import CURRENT, resident_kib
+from harness.service import start_service_process
+from harness.topics import RunTopics, create_topics
 
 _PARTITIONS = 3
 
@@ -91,10 +92,8 @@ async def run(options: Options) -> Summary:
     """One bounded run; the service child is stopped and the run's data removed at the end."""
     require_loopback(options.bootstrap_servers, options.mongodb_uri)
     name = f"hostile{uuid.uuid4().hex[:10]}"
-    topics = Topics(name)
-    requests = [topics.request(op) for op in Operation]
-    all_topics = [*requests, *topics.replies, topics.notification, topics.dead_letter]
-    await create_topics(options.bootstrap_servers, all_topics, _PARTITIONS)
+    topics = RunTopics(name)
+    await create_topics(options.bootstrap_servers, topics.all, _PARTITIONS)
     summary = Summary()
     started = time.monotonic()
     child = await _start_service(options, name)
@@ -107,27 +106,25 @@ async def run(options: Options) -> Summary:
         summary.service_alive = not child.exited
         summary.seconds = time.monotonic() - started
         await child.stop()
-        await remove_run_data(options.bootstrap_servers, all_topics, options.mongodb_uri, [name])
+        await remove_run_data(options.bootstrap_servers, topics.all, options.mongodb_uri, [name])
     return summary
 
 
 async def _start_service(options: Options, name: str) -> Child:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CUSTOMER_ASYNC_")}
-    env |= {
-        "CUSTOMER_ASYNC_KAFKA_BOOTSTRAP_SERVERS": options.bootstrap_servers,
-        "CUSTOMER_ASYNC_MONGODB_URI": options.mongodb_uri,
-        "CUSTOMER_ASYNC_MONGODB_DATABASE": name,
-        "CUSTOMER_ASYNC_TOPIC_PREFIX": name,
-        "CUSTOMER_ASYNC_GROUP_ID": name,
-        "CUSTOMER_ASYNC_MAX_REQUEST_BYTES": str(options.max_request_bytes),
-        "CUSTOMER_ASYNC_TOPIC_PARTITIONS": str(_PARTITIONS),
-        "CUSTOMER_ASYNC_HTTP_ENABLED": "false",
-    }
-    log_path = options.log_dir / f"{name}-service.log"
-    return await start_child("customer_async", ["serve"], log_path, env=env)
+    settings = Settings(
+        kafka_bootstrap_servers=options.bootstrap_servers,
+        mongodb_uri=options.mongodb_uri,
+        mongodb_database=name,
+        topic_prefix=name,
+        group_id=name,
+        max_request_bytes=options.max_request_bytes,
+        topic_partitions=_PARTITIONS,
+        http_enabled=False,
+    )
+    return await start_service_process(settings, options.log_dir / f"{name}-service.log")
 
 
-async def _drive(options: Options, topics: Topics, child: Child, summary: Summary) -> None:
+async def _drive(options: Options, topics: RunTopics, child: Child, summary: Summary) -> None:
     consumer = AIOKafkaConsumer(
         *topics.replies,
         topics.dead_letter,
@@ -170,7 +167,7 @@ async def _drive(options: Options, topics: Topics, child: Child, summary: Summar
 
 
 async def _wait_until_serving(
-    producer: AIOKafkaProducer, topics: Topics, replies: _Replies, child: Child
+    producer: AIOKafkaProducer, topics: RunTopics, replies: _Replies, child: Child
 ) -> None:
     """A probe (a retrieve with no id) answered means the service reads its topics."""
     for attempt in range(120):
@@ -178,7 +175,7 @@ async def _wait_until_serving(
             "probe",
             Operation.RETRIEVE,
             f"probe-{attempt}",
-            topics.reply(Operation.RETRIEVE),
+            topics.default_reply(Operation.RETRIEVE),
             None,
             b"",
             [("X-Correlation-Id", f"probe-{attempt}".encode())],

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from benchmarks.children import REPO
+from harness.repository import REPO
 from tests.support.servers import Servers
 
 pytestmark = pytest.mark.e2e

@@ -1,9 +1,7 @@
-"""Store trouble is counted in the service's log, a repeat summary by its count, and one gauge
-is read from Prometheus text."""
+"""Store trouble is counted in the service's log, a repeat summary by its count."""
 
 from __future__ import annotations
 
-from benchmarks.operations_port import gauge_value
 from benchmarks.watch import SETTLE_FAILED, STORE_TIMEOUT, count_lines
 
 LOG = """\
@@ -22,15 +20,3 @@ def test_settle_failures_count_each_line_and_each_repeat() -> None:
 
 def test_store_timeouts_are_the_lines_saying_the_store_did_not_answer() -> None:
     assert count_lines(LOG, STORE_TIMEOUT) == 1
-
-
-def test_the_unlabelled_gauge_is_read_and_its_help_lines_skipped() -> None:
-    text = (
-        "# HELP customer_async_outbox_unsettled_customers Customers whose outbox waits.\n"
-        "# TYPE customer_async_outbox_unsettled_customers gauge\n"
-        "customer_async_outbox_unsettled_customers_total 9.0\n"
-        "customer_async_outbox_unsettled_customers 2048.0\n"
-    )
-
-    assert gauge_value(text, "customer_async_outbox_unsettled_customers") == 2048.0
-    assert gauge_value(text, "customer_async_requests_in_flight") is None

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from harness.repository import REPO
 
 pytestmark = pytest.mark.e2e
 

@@ -7,9 +7,9 @@ from typing import Any
 from chaos.invariants import Check, EndFacts, check_all
 from chaos.ledger import Ledger, Request, SeenReply
 from chaos.leftovers import Leftovers
-from chaos.wire import RunTopics
 from customer_async.client.requests import command_record
 from customer_async.types import Operation
+from harness.topics import RunTopics
 
 TOPICS = RunTopics("t")
 CREATED = {"id": "c1", "name": "chaos customer 0"}
@@ -19,11 +19,11 @@ async def ledger_with(*replies: tuple[int, Any, float]) -> Ledger:
     """One create request, answered with (status, body, produced) in that order of arrival."""
     ledger = Ledger()
     record = command_record(
-        TOPICS, Operation.CREATE, correlation_id="r1", reply_channel=TOPICS.chaos_reply
+        TOPICS, Operation.CREATE, correlation_id="r1", reply_channel=TOPICS.run_reply
     )
     ledger.add(Request(kind="create", record=record, expected=201, sends=[0.0]))
     for status, body, produced in replies:
-        await ledger.reply_seen(SeenReply("r1", TOPICS.chaos_reply, status, body, produced, 99.0))
+        await ledger.reply_seen(SeenReply("r1", TOPICS.run_reply, status, body, produced, 99.0))
     return ledger
 
 

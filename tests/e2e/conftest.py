@@ -16,8 +16,8 @@ import pytest
 from customer_async.client import CustomerClient
 from customer_async.service import CustomerService
 from customer_async.settings import Settings
+from harness.private_stack import PrivateStack
 from tests.support.client import ServiceClient, watched_customer_client
-from tests.support.private_stack import PrivateStack
 
 StartService = Callable[..., Awaitable[CustomerService]]
 

@@ -14,8 +14,8 @@ import pytest
 
 from customer_async.service import CustomerService
 from customer_async.settings import Settings
+from harness.repository import REPO
 from tests.support.readme import readme_block
-from tests.support.servers import REPO
 
 pytestmark = pytest.mark.e2e
 

@@ -15,11 +15,11 @@ import pytest
 
 from customer_async.settings import Settings
 from customer_async.types import Operation
+from harness.service import start_service_process
 from tests.e2e.conftest import StartService
 from tests.support.client import ServiceClient, watched_customer_client
 from tests.support.events import events_before_marker
 from tests.support.examples import create_request
-from tests.support.process import start_service_process
 
 pytestmark = pytest.mark.e2e
 
@@ -66,7 +66,7 @@ async def test_crash_between_write_and_publish_loses_nothing(
     settings: Settings, start_service: StartService, tmp_path: Path
 ) -> None:
     crashing = settings.model_copy(update={"fault_crash_after_write": True})
-    process = await start_service_process(crashing, tmp_path / "crashing.log")
+    service = await start_service_process(crashing, tmp_path / "crashing.log")
     try:
         async with watched_customer_client(settings) as customers:
             correlation_id = str(uuid.uuid4())
@@ -76,7 +76,7 @@ async def test_crash_between_write_and_publish_loses_nothing(
                     create_request(name="Crash"), correlation_id=correlation_id, timeout=300
                 )
             )
-            exit_code = await asyncio.wait_for(process.wait(), 90)
+            exit_code = await service.wait_exit(90)
             assert exit_code == 70, (tmp_path / "crashing.log").read_text()
             assert not created.done()  # no reply before the crash
 
@@ -87,8 +87,7 @@ async def test_crash_between_write_and_publish_loses_nothing(
                 events = await events_before_marker(customers, stream, customer["id"])
             listed = await customers.list({"name": "Crash"})
     finally:
-        if process.returncode is None:
-            process.kill()
+        await service.kill()
     assert [c["id"] for c in listed.items] == [customer["id"]]
     assert {(e.event_type, e.correlation_id) for e in events} == {
         ("CustomerCreateEvent", correlation_id)

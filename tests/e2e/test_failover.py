@@ -15,11 +15,11 @@ from pymongo.errors import DuplicateKeyError
 from customer_async.client import CustomerClient
 from customer_async.settings import Settings
 from customer_async.types import Operation
+from harness.service import start_service_process
 from tests.e2e.conftest import StartService
 from tests.support.client import watched_customer_client
 from tests.support.examples import create_request
 from tests.support.groups import wait_until_members_share
-from tests.support.process import start_service_process
 
 pytestmark = pytest.mark.e2e
 
@@ -39,17 +39,15 @@ async def test_a_killed_static_member_restarted_with_its_id_takes_its_partitions
     try:
         async with watched_customer_client(settings) as client:
             created = await client.create(create_request())
-            first.kill()
-            await first.wait()
+            await first.kill()
             killed_at = time.monotonic()
             second = await start_service_process(static, log)
             retrieved = await client.retrieve(created["id"])
             print(f"replies resumed {time.monotonic() - killed_at:.1f} s after the SIGKILL")
     finally:
-        for process in (first, second):
-            if process is not None and process.returncode is None:
-                process.terminate()
-                await asyncio.wait_for(process.wait(), 60)
+        for service in (first, second):
+            if service is not None:
+                await service.stop(60)
     assert retrieved == created
 
 

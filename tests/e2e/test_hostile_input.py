@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.hostile.run import Options, run
+from benchmarks.hostile import Options, run
 from tests.support.servers import Servers
 
 pytestmark = pytest.mark.e2e

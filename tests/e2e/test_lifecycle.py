@@ -10,12 +10,12 @@ import pytest
 
 from customer_async.client import ServiceUnavailable
 from customer_async.settings import Settings
+from harness.private_stack import PrivateStack
+from harness.service import start_service_process
 from tests.e2e.conftest import StartService
 from tests.support.client import watched_customer_client
 from tests.support.examples import create_request
 from tests.support.ferretdb import PrivateFerretDB
-from tests.support.private_stack import PrivateStack
-from tests.support.process import start_service_process
 
 pytestmark = pytest.mark.e2e
 
@@ -25,16 +25,14 @@ async def test_signal_stops_the_service_cleanly_after_serving(
     settings: Settings, tmp_path: Path, sig: signal.Signals
 ) -> None:
     log = tmp_path / "service.log"
-    process = await start_service_process(settings, log)
+    service = await start_service_process(settings, log)
     try:
         async with watched_customer_client(settings) as client:
             created = await client.create(create_request())
             assert await client.retrieve(created["id"]) == created
-        process.send_signal(sig)
-        exit_code = await asyncio.wait_for(process.wait(), 60)
+        exit_code = await service.stop(60, sig)
     finally:
-        if process.returncode is None:
-            process.kill()
+        await service.kill()
     assert exit_code == 0, log.read_text()[-3000:]
     assert "Traceback" not in log.read_text()
 
@@ -106,15 +104,13 @@ async def test_a_signal_stops_the_service_while_the_broker_is_not_there_yet(
             "http_enabled": False,
         }
     )
-    process = await start_service_process(waiting, log)
+    service = await start_service_process(waiting, log)
     try:
         await asyncio.sleep(3)  # past start-up, into the retries
-        assert process.returncode is None, log.read_text()[-3000:]
-        process.send_signal(signal.SIGTERM)
-        exit_code = await asyncio.wait_for(process.wait(), 20)
+        assert not service.exited, log.read_text()[-3000:]
+        exit_code = await service.stop(20)
     finally:
-        if process.returncode is None:
-            process.kill()
+        await service.kill()
     output = log.read_text()
     assert exit_code == 0, output[-3000:]
     assert "Traceback" not in output

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import signal
 import time
 import uuid
 from collections.abc import Callable
@@ -15,16 +14,16 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from chaos.stack import free_port
 from customer_async.client import MERGE_PATCH, NotFound, ServiceUnavailable
 from customer_async.settings import Settings
 from customer_async.types import Operation
+from harness.operations_port import http_get
+from harness.ports import free_port
+from harness.service import start_service_process
 from tests.e2e.conftest import StartService
 from tests.support.client import watched_customer_client
 from tests.support.examples import create_request
 from tests.support.ferretdb import PrivateFerretDB
-from tests.support.http import http_get
-from tests.support.process import start_service_process
 
 pytestmark = pytest.mark.e2e
 
@@ -176,7 +175,7 @@ async def test_serve_logs_json_lines_with_one_line_per_request(
     overrides = with_port(log_format="json")
     port = int(str(overrides["http_port"]))
     log = tmp_path / "service.log"
-    process = await start_service_process(settings.model_copy(update=overrides), log)
+    service = await start_service_process(settings.model_copy(update=overrides), log)
     correlation_id = str(uuid.uuid4())
     try:
         await until(lambda: _ready_or_refused(port), "the process ready", timeout=90)
@@ -184,11 +183,9 @@ async def test_serve_logs_json_lines_with_one_line_per_request(
             reply = await client.call(
                 Operation.CREATE, payload=create_request(), correlation_id=correlation_id
             )
-        process.send_signal(signal.SIGTERM)
-        exit_code = await asyncio.wait_for(process.wait(), 60)
+        exit_code = await service.stop(60)
     finally:
-        if process.returncode is None:
-            process.kill()
+        await service.kill()
     assert reply.status == 201
     assert exit_code == 0
     lines = [json.loads(line) for line in log.read_text().splitlines()]

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import signal
 import time
 from pathlib import Path
 
@@ -12,10 +11,10 @@ import pytest
 
 from customer_async.settings import Settings
 from customer_async.types import Operation
+from harness.private_stack import PrivateStack
+from harness.service import start_service_process
 from tests.support.client import ServiceClient
 from tests.support.examples import create_request
-from tests.support.private_stack import PrivateStack
-from tests.support.process import start_service_process
 
 pytestmark = pytest.mark.e2e
 
@@ -47,7 +46,7 @@ async def test_a_broker_outage_writes_a_bounded_log_and_the_service_serves_again
 ) -> None:
     private = settings.model_copy(update=private_stack.servers())
     log = tmp_path / "service.log"
-    process = await start_service_process(private, log)
+    service = await start_service_process(private, log)
     client = ServiceClient(private)
     try:
         await client.start()
@@ -69,12 +68,9 @@ async def test_a_broker_outage_writes_a_bounded_log_and_the_service_serves_again
         delivered = [c for c in sent if isinstance(c, str)]
         replies = [await client.reply(correlation_id) for correlation_id in delivered]
 
-        process.send_signal(signal.SIGTERM)
-        exit_code = await asyncio.wait_for(process.wait(), 60)
+        exit_code = await service.stop(60)
     finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+        await service.kill()
         await client.stop()
 
     report = (

@@ -11,9 +11,10 @@ import re
 import pytest
 
 from customer_async.settings import Settings
+from harness.repository import REPO
 from tests.support.client import ServiceClient
 from tests.support.readme import readme_block
-from tests.support.servers import REPO, Servers
+from tests.support.servers import Servers
 
 pytestmark = pytest.mark.e2e
 

@@ -6,7 +6,6 @@ One private stack for the module: SCRAM users are made when its storage is forma
 from __future__ import annotations
 
 import asyncio
-import signal
 import sys
 import time
 import uuid
@@ -18,9 +17,10 @@ import pytest
 from customer_async.cli import EXIT_MISCONFIGURED
 from customer_async.client import CustomerClient
 from customer_async.settings import Settings
+from harness.private_stack import PrivateStack
+from harness.repository import REPO
+from harness.service import service_environment, start_service_process
 from tests.support.examples import create_request
-from tests.support.private_stack import PrivateStack
-from tests.support.process import REPO, settings_environment, start_service_process
 
 pytestmark = pytest.mark.e2e
 
@@ -58,28 +58,22 @@ def password_of(settings: Settings) -> str:
     return settings.kafka_sasl_password.get_secret_value()
 
 
-async def stop(process: asyncio.subprocess.Process) -> None:
-    if process.returncode is None:
-        process.send_signal(signal.SIGTERM)
-        await asyncio.wait_for(process.wait(), 60)
-
-
 @pytest.mark.timeout(600)
 async def test_create_and_retrieve_over_sasl_ssl_without_a_secret_in_the_log(
     sasl_stack: PrivateStack, tmp_path: Path
 ) -> None:
     settings = secure_settings(sasl_stack)
     log = tmp_path / "service.log"
-    process = await start_service_process(settings, log)
+    service = await start_service_process(settings, log)
     try:
         async with CustomerClient.from_settings(settings, timeout=90.0) as client:
             created = await client.create(create_request(name="Over SASL_SSL"))
             retrieved = await client.retrieve(created["id"])
         assert retrieved["name"] == "Over SASL_SSL"
     finally:
-        await stop(process)
+        exit_code = await service.stop(60)
     text = log.read_text(errors="replace")
-    assert process.returncode == 0, text[-3000:]
+    assert exit_code == 0, text[-3000:]
     assert password_of(settings) not in text
 
 
@@ -90,7 +84,7 @@ async def test_settings_command_never_prints_the_password(sasl_stack: PrivateSta
         "-m",
         "customer_async",
         "settings",
-        env=settings_environment(settings),
+        env=service_environment(settings),
         cwd=REPO,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
@@ -108,14 +102,14 @@ async def test_a_wrong_password_stops_the_service_at_once_with_one_clear_error(
     settings = secure_settings(sasl_stack, kafka_sasl_password=WRONG_PASSWORD)
     log = tmp_path / "service.log"
     started = time.monotonic()
-    process = await start_service_process(settings, log)
+    service = await start_service_process(settings, log)
     try:
-        await asyncio.wait_for(process.wait(), FAIL_FAST_SECONDS)
+        exit_code = await service.wait_exit(FAIL_FAST_SECONDS)
     finally:
-        await stop(process)
+        await service.stop(60)
     elapsed = time.monotonic() - started
     text = log.read_text(errors="replace")
-    assert process.returncode == EXIT_MISCONFIGURED, text[-3000:]
+    assert exit_code == EXIT_MISCONFIGURED, text[-3000:]
     errors = [line for line in text.splitlines() if "refused the login" in line]
     assert len(errors) == 1, text[-3000:]
     assert "ERROR" in errors[0]

@@ -21,8 +21,9 @@ from pymongo import AsyncMongoClient, monitoring
 from customer_async.query.shadow import customer_shadow
 from customer_async.schemas import attribute_types
 from customer_async.store import CustomerStore
+from harness.repository import REPO
 from tests.support.ferretdb import PrivateFerretDB, _stack_value
-from tests.support.servers import REPO, Servers
+from tests.support.servers import Servers
 
 pytestmark = pytest.mark.e2e
 

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from chaos.stack import free_port, process_alive
+from harness.ports import free_port
+from harness.private_stack import PrivateStack
+from harness.proc import process_alive
+from harness.repository import REPO
 from tests.support.cpu_load import busy_cores
-from tests.support.private_stack import PrivateStack
-from tests.support.servers import REPO
 
 pytestmark = pytest.mark.e2e
 

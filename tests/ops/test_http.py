@@ -17,8 +17,9 @@ from customer_async.errors import OperationsPortUnavailable
 from customer_async.ops.http import OperationsServer
 from customer_async.ops.readiness import Readiness
 from customer_async.settings import Settings
-from tests.support.http import exchange, http_get
-from tests.support.process import REPO, settings_environment
+from harness.operations_port import exchange, http_get
+from harness.repository import REPO
+from harness.service import service_environment
 
 
 class Service:
@@ -168,7 +169,7 @@ def test_serve_on_a_taken_port_says_so_in_one_line_and_exits_8() -> None:
         serve = subprocess.run(
             [sys.executable, "-m", "customer_async", "serve"],
             cwd=REPO,
-            env=settings_environment(settings),
+            env=service_environment(settings),
             capture_output=True,
             text=True,
             timeout=30,

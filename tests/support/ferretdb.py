@@ -10,8 +10,9 @@ import asyncio
 import subprocess
 from pathlib import Path
 
-from chaos.stack import free_port
-from tests.support.servers import REPO, reachable
+from harness.ports import free_port
+from harness.repository import REPO
+from tests.support.servers import reachable
 
 
 def _stack_value(name: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.support.servers import REPO
+from harness.repository import REPO
 
 
 def readme_block(name: str) -> str:

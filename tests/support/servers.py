@@ -14,13 +14,12 @@ import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from aiokafka.admin import AIOKafkaAdminClient
 from pymongo import AsyncMongoClient
 
-REPO = Path(__file__).resolve().parents[2]
+from harness.repository import REPO
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.support.servers import REPO
+from harness.repository import REPO
 from tests.support.tool_cache import build_once, cache_dir
 
 SOURCES = REPO / "tests" / "interop" / "spring"

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pymongo import AsyncMongoClient
 from pymongo.errors import PyMongoError
 
-from benchmarks.topics import delete_topics
+from harness.topics import delete_topics
 
 _CLEANUP_SECONDS = 120.0
 """Dropping a database of 100,000 customers takes a store that is still busy a while."""

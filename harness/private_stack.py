@@ -1,5 +1,5 @@
-"""The run's private stack: `scripts/stack` on free loopback ports with its data in the run's
-directory, so its broker, store and database can be stopped, frozen and killed without touching
+"""A private stack: `scripts/stack` on free loopback ports with its data in a directory of its
+own, so its broker, store and database can be stopped, frozen and killed without touching
 anyone's; `scripts/stack up` starts again whatever is down.
 """
 
@@ -9,44 +9,14 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from harness.ports import LOOPBACK, free_port
+from harness.proc import children_of, process_alive, process_reaped
+from harness.repository import REPO
 
-
-def free_port() -> int:
-    """A TCP port nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
-def _stat_fields(pid: int) -> list[str] | None:
-    """`/proc/<pid>/stat` after the command name (state, parent pid, …); None if gone."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError):
-        return None
-    return stat.rsplit(")", 1)[1].split()
-
-
-def process_alive(pid: int) -> bool:
-    """Whether `pid` is a live process (a zombie waiting to be reaped is not)."""
-    fields = _stat_fields(pid)
-    return fields is not None and fields[0] != "Z"
-
-
-def children_of(pid: int) -> list[int]:
-    """The live processes whose parent is `pid`."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            fields = _stat_fields(int(entry.name))
-            if fields is not None and fields[0] != "Z" and fields[1] == str(pid):
-                found.append(int(entry.name))
-    return found
+SERVERS = ("kafka", "ferretdb", "postgresql")
+"""The servers `up` starts and records a pid for."""
 
 
 def stack_environment(directory: Path, kafka_port: int, mongodb_port: int) -> dict[str, str]:
@@ -64,27 +34,57 @@ def stack_environment(directory: Path, kafka_port: int, mongodb_port: int) -> di
 
 
 class StackFailed(RuntimeError):
-    """`scripts/stack` ended with an error (its output's tail is the message)."""
+    """`scripts/stack` ended with an error, or a server was not there to signal."""
 
 
 class PrivateStack:
-    """Kafka, FerretDB and PostgreSQL of this run only."""
+    """Kafka, FerretDB and PostgreSQL of one run or test only, under `directory`."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, sasl_ssl: bool = False) -> None:
         self.directory = directory
         self.kafka_port = free_port()
+        self.sasl_port = free_port() if sasl_ssl else None
         self.mongodb_port = free_port()
         self._env = stack_environment(directory, self.kafka_port, self.mongodb_port)
+        if self.sasl_port is not None:  # the broker's SASL_SSL listener (SCRAM-SHA-512)
+            self._env["CUSTOMER_ASYNC_STACK_KAFKA_SASL_PORT"] = str(self.sasl_port)
+
+    def use_controller_port(self, port: int) -> None:
+        """Give the broker's controller this port (a test may hold it to make Kafka fail)."""
+        self._env["CUSTOMER_ASYNC_STACK_CONTROLLER_PORT"] = str(port)
 
     @property
     def kafka_bootstrap_servers(self) -> str:
-        return f"127.0.0.1:{self.kafka_port}"
+        return f"{LOOPBACK}:{self.kafka_port}"
 
     @property
     def mongodb_uri(self) -> str:
-        return f"mongodb://127.0.0.1:{self.mongodb_port}"
+        return f"mongodb://{LOOPBACK}:{self.mongodb_port}"
 
-    async def _stack(self, command: str) -> None:
+    def servers(self) -> dict[str, object]:
+        """Setting overrides that point a service or client at this stack."""
+        return {
+            "kafka_bootstrap_servers": self.kafka_bootstrap_servers,
+            "mongodb_uri": self.mongodb_uri,
+        }
+
+    @property
+    def sasl_ssl_settings(self) -> dict[str, object]:
+        """Settings for the SASL_SSL listener: its port, the stack's user, password and CA."""
+        if self.sasl_port is None:
+            raise StackFailed("this stack has no SASL_SSL listener")
+        kafka = self.directory / "kafka"
+        return {
+            "kafka_bootstrap_servers": f"{LOOPBACK}:{self.sasl_port}",
+            "kafka_security_protocol": "SASL_SSL",
+            "kafka_sasl_mechanism": "SCRAM-SHA-512",
+            "kafka_sasl_username": "customer-async",
+            "kafka_sasl_password": (kafka / "sasl-password").read_text().strip(),
+            "kafka_ssl_cafile": str(kafka / "tls" / "ca.pem"),
+        }
+
+    async def run(self, command: str) -> tuple[int, str]:
+        """`scripts/stack COMMAND` for this stack: its exit status and output."""
         process = await asyncio.create_subprocess_exec(
             str(REPO / "scripts" / "stack"),
             command,
@@ -94,29 +94,35 @@ class PrivateStack:
             stderr=asyncio.subprocess.STDOUT,
         )
         output, _ = await process.communicate()
-        if process.returncode != 0:
-            text = output.decode(errors="replace")[-2000:]
-            raise StackFailed(f"scripts/stack {command} failed ({process.returncode}):\n{text}")
+        return await process.wait(), output.decode(errors="replace")
+
+    async def _stack(self, command: str) -> None:
+        status, output = await self.run(command)
+        if status != 0:
+            raise StackFailed(f"scripts/stack {command} failed ({status}):\n{output[-3000:]}")
 
     async def up(self) -> None:
         """Start whatever is not running and wait until all three serve (idempotent)."""
         await self._stack("up")
 
+    async def down(self) -> None:
+        """Stop the three servers; their data stays."""
+        await self._stack("down")
+
     async def remove(self) -> None:
-        """Stop everything this stack started and remove its data (a frozen store is thawed
-        first, so that it can stop)."""
+        """Stop everything this stack started and remove its data, its PostgreSQL cluster too
+        (a frozen store is thawed first, so that it can stop)."""
         self.thaw_store()
         try:
-            await self._stack("down")
+            await self.down()
         finally:
             with contextlib.suppress(StackFailed):
                 await self._stack("clean")
 
     def pid(self, server: str) -> int | None:
-        """The pid `up` recorded for `server` (kafka, ferretdb, postgresql), if any."""
-        pid_file = self.directory / f"{server}.pid"
+        """The pid `up` recorded for `server` (one of `SERVERS`), if any."""
         try:
-            return int(pid_file.read_text().strip())
+            return int((self.directory / f"{server}.pid").read_text().strip())
         except (OSError, ValueError):
             return None
 
@@ -139,13 +145,13 @@ class PrivateStack:
         is still a zombie (`kill -0` reaches it), for a live one and refuses to start."""
         await self._until_gone(server, pid)
         for _ in range(int(seconds * 10)):
-            if _stat_fields(pid) is None:
+            if process_reaped(pid):
                 return
             await asyncio.sleep(0.1)
         raise StackFailed(f"the private {server} (pid {pid}) was not reaped in {seconds:.0f} s")
 
     async def stop_kafka(self) -> None:
-        """SIGTERM to the broker, and wait until it is gone."""
+        """SIGTERM to the broker only, and wait until it is gone."""
         await self._until_gone("kafka", self._signal("kafka", signal.SIGTERM))
 
     def freeze_store(self) -> None:
