@@ -19,7 +19,6 @@ largest size over p50 at the smallest.
 
 from __future__ import annotations
 
-import asyncio
 import random
 from collections import Counter
 from collections.abc import Callable
@@ -27,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from benchmarks.driver import Answer, Driver
-from benchmarks.phase import Call, reply_body, run_phase
+from benchmarks.phase import Call, reply_body, run_timed_phase
 from benchmarks.progress import Progress
 from benchmarks.ratios import ratio
 from benchmarks.spread import CITIES, PARTIES, STATUSES, TRADES, StoredSpread, name_prefix
@@ -142,7 +141,6 @@ async def measure_list_kinds(
 ) -> ListPoint:
     """Every kind's pages, one at a time, with `stored` customers in the store."""
     rng = random.Random(stored)  # the same values every run at this size
-    loop = asyncio.get_running_loop()
     measurements = {}
     for kind in KINDS:
         calls = list_calls(kind, spread, workload, requests, rng)
@@ -151,17 +149,16 @@ async def measure_list_kinds(
             f"lists: {len(calls)} pages of {kind} with {stored} stored, one at a time, "
             f"for at most {phase_seconds:g} s"
         )
-        send_until = loop.time() + phase_seconds
-        with progress.bar(name, len(calls)) as done:
-            measurements[kind], _ = await run_phase(
-                name,
-                calls,
-                driver,
-                min(deadline, send_until + _REPLY_GRACE_SECONDS),
-                done,
-                window=1,
-                send_until=send_until,
-            )
+        measurements[kind], _ = await run_timed_phase(
+            name,
+            calls,
+            driver,
+            window=1,
+            seconds=phase_seconds,
+            grace=_REPLY_GRACE_SECONDS,
+            deadline=deadline,
+            progress=progress,
+        )
     return ListPoint(stored, measurements)
 
 

@@ -6,12 +6,14 @@ value that passes the call's check; anything else is reported with what was wron
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from benchmarks.driver import Answer, Done, Driver, NoAnswer, Request, Unsent, ignore
+from benchmarks.progress import Progress
 from benchmarks.stats import MISSING, Measurement, Outcome, summarise
 
 Check = Callable[[Answer], str | None]
@@ -65,6 +67,33 @@ async def run_phase(
         [call.request for call in calls], deadline, on_done, window=window, send_until=send_until
     )
     return _measure(name, calls, answers), answers
+
+
+async def run_timed_phase(
+    name: str,
+    calls: Sequence[Call],
+    driver: Driver,
+    *,
+    window: int,
+    seconds: float,
+    grace: float,
+    deadline: float,
+    progress: Progress,
+) -> tuple[Measurement, list[Answer | NoAnswer | Unsent]]:
+    """`run_phase` under a progress bar, sending for at most `seconds` and waiting at most
+    `grace` seconds more for the last replies (never past `deadline`): a store that scans for
+    each query must not hold the run up for ever."""
+    send_until = asyncio.get_running_loop().time() + seconds
+    with progress.bar(name, len(calls)) as done:
+        return await run_phase(
+            name,
+            calls,
+            driver,
+            min(deadline, send_until + grace),
+            done,
+            window=window,
+            send_until=send_until,
+        )
 
 
 def quiet_heap() -> None:

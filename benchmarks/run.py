@@ -321,28 +321,52 @@ async def _echo_running(
     config: BenchConfig, request_topic: str, reply_topic: str, log: Path, deadline: float
 ) -> AsyncIterator[_Echo]:
     """The echo child, answering (warmed up), for as long as the context lasts."""
-    child = await start_child(
+    arguments = [
+        f"--bootstrap-servers={config.kafka_bootstrap_servers}",
+        f"--request-topic={request_topic}",
+        f"--reply-topic={reply_topic}",
+        f"--group-id={config.prefix}-echo",
+    ]
+    async with _child_answering(
+        config,
         "benchmarks.echo",
-        [
-            f"--bootstrap-servers={config.kafka_bootstrap_servers}",
-            f"--request-topic={request_topic}",
-            f"--reply-topic={reply_topic}",
-            f"--group-id={config.prefix}-echo",
-            f"--max-seconds={config.timeout_seconds + _BACKSTOP_SECONDS:g}",
-        ],
-        log,
-    )
+        arguments,
+        log=log,
+        reply_topics=[reply_topic],
+        warm_up=echo_calls(request_topic, 1)[0],
+        what="the echo",
+        deadline=deadline,
+    ) as (_, driver):
+        yield _Echo(driver, request_topic)
+
+
+@contextlib.asynccontextmanager
+async def _child_answering(
+    config: BenchConfig,
+    module: str,
+    arguments: Sequence[str],
+    *,
+    log: Path,
+    reply_topics: Sequence[str],
+    warm_up: Call,
+    what: str,
+    deadline: float,
+) -> AsyncIterator[tuple[Child, Driver]]:
+    """A child of ours (`python -m module`, stopping by itself after the run's time), answering
+    `warm_up` right, and a driver reading its `reply_topics`, for as long as the context lasts."""
+    limit = f"--max-seconds={config.timeout_seconds + _BACKSTOP_SECONDS:g}"
+    child = await start_child(module, [*arguments, limit], log)
     try:
         driver = Driver(
             config.kafka_bootstrap_servers,
-            [reply_topic],
+            reply_topics,
             partitions=config.partitions,
             window=config.window,
         )
         await driver.start()
         try:
-            await _warm_up(driver, echo_calls(request_topic, 1)[0], child, "the echo", deadline)
-            yield _Echo(driver, request_topic)
+            await _warm_up(driver, warm_up, child, what, deadline)
+            yield child, driver
         finally:
             await driver.stop()
     finally:
@@ -541,34 +565,25 @@ async def _plain_peer_running(
     config: BenchConfig, peer_settings: Settings, log: Path, deadline: float
 ) -> AsyncIterator[Contender]:
     """The plain peer child, answering (warmed up), for as long as the context lasts."""
-    child = await start_child(
+    arguments = [
+        f"--bootstrap-servers={config.kafka_bootstrap_servers}",
+        f"--mongodb-uri={config.mongodb_uri}",
+        f"--database={peer_settings.mongodb_database}",
+        f"--topic-prefix={peer_settings.topic_prefix}",
+        f"--group-id={config.prefix}-peer",
+    ]
+    workload = CustomerWorkload(peer_settings)
+    async with _child_answering(
+        config,
         "benchmarks.plain_peer",
-        [
-            f"--bootstrap-servers={config.kafka_bootstrap_servers}",
-            f"--mongodb-uri={config.mongodb_uri}",
-            f"--database={peer_settings.mongodb_database}",
-            f"--topic-prefix={peer_settings.topic_prefix}",
-            f"--group-id={config.prefix}-peer",
-            f"--max-seconds={config.timeout_seconds + _BACKSTOP_SECONDS:g}",
-        ],
-        log,
-    )
-    try:
-        workload = CustomerWorkload(peer_settings)
-        driver = Driver(
-            config.kafka_bootstrap_servers,
-            [peer_settings.reply_topic(o) for o in (Operation.CREATE, Operation.RETRIEVE)],
-            partitions=config.partitions,
-            window=config.window,
-        )
-        await driver.start()
-        try:
-            await _warm_up(driver, workload.creates(1)[0], child, f"the {PEER}", deadline)
-            yield Contender(PEER, driver, workload, child.pid)
-        finally:
-            await driver.stop()
-    finally:
-        await child.stop()
+        arguments,
+        log=log,
+        reply_topics=[peer_settings.reply_topic(o) for o in (Operation.CREATE, Operation.RETRIEVE)],
+        warm_up=workload.creates(1)[0],
+        what=f"the {PEER}",
+        deadline=deadline,
+    ) as (child, driver):
+        yield Contender(PEER, driver, workload, child.pid)
 
 
 async def _open_loop(

@@ -32,7 +32,7 @@ from pymongo.errors import PyMongoError
 from benchmarks.driver import UNSENT, Answer, Done, Driver
 from benchmarks.errors import BenchmarkError
 from benchmarks.list_kinds import ListReport, measure_list_kinds
-from benchmarks.phase import run_phase
+from benchmarks.phase import run_timed_phase
 from benchmarks.progress import Progress
 from benchmarks.ratios import ratio
 from benchmarks.spread import StoredSpread, spread_attributes
@@ -307,17 +307,16 @@ async def _measure_at(
             + (", one at a time" if one_at_a_time else "")
             + f", for at most {phase_seconds:g} s"
         )
-        send_until = loop.time() + phase_seconds
-        with progress.bar(name, len(calls)) as done:
-            measurements[operation], answers = await run_phase(
-                name,
-                calls,
-                driver,
-                min(deadline, send_until + REPLY_GRACE_SECONDS),
-                done,
-                window=1 if one_at_a_time else SCALE_WINDOW,
-                send_until=send_until,
-            )
+        measurements[operation], answers = await run_timed_phase(
+            name,
+            calls,
+            driver,
+            window=1 if one_at_a_time else SCALE_WINDOW,
+            seconds=phase_seconds,
+            grace=REPLY_GRACE_SECONDS,
+            deadline=deadline,
+            progress=progress,
+        )
         if operation == "patch":
             # Customers left unpatched (unsent) may be patched at the next size; those the
             # patch reached have its name and party from now on (what the lists expect).
