@@ -10,22 +10,11 @@ is the request's `ReplyAddress`, which travels with a write through the store.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
 
 from customer_async.edge.decode import Rejection
+from customer_async.interfaces import Delivery, Sink
 from customer_async.replies import error_reply
-from customer_async.types import Command, Event, Reply, ReplyAddress
-
-Delivery = tuple[ReplyAddress, Reply, Sequence[Event]]
-"""One reply to send, with the events that go out before it."""
-
-
-class Sink(Protocol):
-    """Publishes replies and events; returns once the broker acknowledged every record."""
-
-    async def deliver(self, batch: Sequence[Delivery]) -> None:
-        """Publish each item's events, then its reply, in the order given; raise if impossible."""
-        ...
+from customer_async.types import Command, Reply, ReplyAddress
 
 
 def reply_address(request: Command | Rejection) -> ReplyAddress:

@@ -15,10 +15,9 @@ from collections.abc import Mapping
 from customer_async.answering import Answering, reply_address
 from customer_async.edge.decode import Rejection
 from customer_async.errors import CustomerAsyncError
+from customer_async.interfaces import NO_METRICS, NO_TRACING, Metrics, Tracing
 from customer_async.log_limits import EXEMPT_ATTRIBUTE
 from customer_async.ops.json_logs import REQUEST_LOGGER, request_fields
-from customer_async.ops.metrics import NO_METRICS, Metrics
-from customer_async.ops.tracing import NO_TRACING, Tracing
 from customer_async.protocol.writes import WritePath
 from customer_async.replies import error_reply
 from customer_async.types import Command, Operation, ReadHandler

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from customer_async.answering import Answering, Delivery, reply_address
+from customer_async.answering import Answering, reply_address
 from customer_async.edge.decode import Rejection
 from customer_async.errors import InvalidJson, StoreUnavailable
+from customer_async.interfaces import Delivery
 from customer_async.types import Command, Event, Operation, Reply, ReplyAddress
 
 ADDRESS = ReplyAddress("reply", "c-1", "request", "k-1")

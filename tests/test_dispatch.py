@@ -13,8 +13,8 @@ from customer_async.answering import Answering
 from customer_async.dispatch import Dispatcher
 from customer_async.edge.decode import Rejection
 from customer_async.errors import CustomerNotFound, InvalidJson
+from customer_async.interfaces import Metrics
 from customer_async.ops.json_logs import REQUEST_LOGGER, JsonFormatter
-from customer_async.ops.metrics import Metrics
 from customer_async.protocol.writes import WritePath
 from customer_async.types import Command, Event, Operation, Reply, ReplyAddress
 

@@ -27,9 +27,9 @@ from customer_async.edge.decode import TRACE_HEADERS
 from customer_async.edge.encode import event_record, reply_record
 from customer_async.edge.kafka_security import kafka_client_options
 from customer_async.edge.records import HANDLING, IncomingRecord, OutgoingRecord
+from customer_async.interfaces import NO_METRICS, Metrics
 from customer_async.log_limits import OutageLog
 from customer_async.offsets import Partition
-from customer_async.ops.metrics import NO_METRICS, Metrics
 from customer_async.replies import refused_reply
 from customer_async.settings import Settings
 from customer_async.types import Event, Reply, ReplyAddress

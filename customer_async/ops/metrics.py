@@ -1,7 +1,7 @@
 """What the service counts, as Prometheus metrics in a registry of each instance's own.
 
-The service's parts report to a `Metrics`, whose methods do nothing: a part built without
-metrics (a unit test, a tool) needs no registry. `ServiceMetrics` keeps the numbers in a
+The service's parts report to a `Metrics` (interfaces.py), whose base does nothing: a part built
+without metrics (a unit test, a tool) needs no registry. `ServiceMetrics` keeps the numbers in a
 `CollectorRegistry` it makes itself, so nothing is registered at import and two instances in one
 process (the tests run several) never share a series. docs/operations.md lists every metric.
 """
@@ -21,29 +21,11 @@ from prometheus_client import (
 )
 from prometheus_client.exposition import choose_encoder
 
+from customer_async.interfaces import Metrics
 from customer_async.offsets import Partition
 
 LATENCY_BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 """Seconds; up to a minute because a store outage is retried for 30 s before its 503."""
-
-
-class Metrics:
-    """What the service reports; this base ignores it (the default where metrics are optional)."""
-
-    def request_handled(self, operation: str, status: int, seconds: float) -> None:
-        """A request got its reply, with `status`, `seconds` after its handling began."""
-
-    def event_published(self, event_type: str) -> None:
-        """The broker acknowledged one notification of `event_type`."""
-
-    def store_retried(self, command: str) -> None:
-        """A store command failed to connect and is tried again."""
-
-    def outbox_swept(self, customers: int) -> None:
-        """The last sweep found this many customers with entries nobody had published."""
-
-
-NO_METRICS: Final = Metrics()
 
 
 class ServiceMetrics(Metrics):

@@ -26,14 +26,13 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 from opentelemetry.util.types import AttributeValue
 
 from customer_async import __version__
-from customer_async.answering import Sink
 from customer_async.customer_ids import command_customer_id
 from customer_async.edge.decode import TRACEPARENT, Rejection
 from customer_async.edge.records import IncomingRecord
 from customer_async.errors import CustomerAsyncError
-from customer_async.ops.tracing import RequestSpan, SpanName, Tracing
+from customer_async.interfaces import Delivery, RequestSpan, Sink, SpanName, Tracing
 from customer_async.settings import Settings
-from customer_async.types import Command, Event, Operation, Reply, ReplyAddress
+from customer_async.types import Command, Operation
 
 INSTRUMENTATION = "customer_async"
 """The tracer's (instrumentation scope's) name."""
@@ -42,7 +41,6 @@ CUSTOMER_ID = "customer_async.customer.id"
 EVENTS = "customer_async.events"
 
 Headers = Sequence[tuple[str, bytes | None]]
-Batch = Sequence[tuple[ReplyAddress, Reply, Sequence[Event]]]
 
 _PROPAGATOR = TraceContextTextMapPropagator()
 _CURRENT: ContextVar[_RequestSpan | None] = ContextVar("request_span", default=None)
@@ -177,7 +175,7 @@ class _TracedSink:
         self._sink = sink
         self._tracer = tracer
 
-    async def deliver(self, batch: Batch) -> None:
+    async def deliver(self, batch: Sequence[Delivery]) -> None:
         current = _CURRENT.get()
         if current is None:  # the outbox sweep publishes for no request in hand
             await self._sink.deliver(batch)

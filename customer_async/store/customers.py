@@ -41,8 +41,8 @@ from pymongo.errors import (
 
 from customer_async import schemas, store_lists
 from customer_async.errors import FilterParseError, InternalError, StoreUnavailable
+from customer_async.interfaces import NO_METRICS, Metrics
 from customer_async.log_limits import OutageLog
-from customer_async.ops.metrics import NO_METRICS, Metrics
 from customer_async.protocol.lease import CustomerLease, LeaseEntry, NoLease, Writers
 from customer_async.protocol.record import AppliedRequest, CustomerRecord, Publication
 from customer_async.protocol.retry import StoreRetry

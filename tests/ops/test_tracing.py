@@ -24,8 +24,9 @@ from customer_async.cli import EXIT_MISCONFIGURED
 from customer_async.customer_ids import created_customer_id
 from customer_async.edge.records import IncomingRecord
 from customer_async.errors import StoreUnavailable
+from customer_async.interfaces import NO_TRACING
 from customer_async.ops.otel import OpenTelemetryTracing
-from customer_async.ops.tracing import NO_TRACING, tracing_for, tracing_wanted
+from customer_async.ops.tracing import tracing_for, tracing_wanted
 from customer_async.settings import Settings
 from customer_async.types import Operation, Reply, ReplyAddress
 from tests.support.handling import SETTINGS, Delivered, RecordingSink, handle, record
@@ -314,7 +315,8 @@ def test_an_endpoint_without_the_extra_is_served_untraced_with_a_warning() -> No
     untraced = run_python(
         "import sys\n"
         "sys.modules['opentelemetry'] = None  # as if the `otel` extra were not installed\n"
-        "from customer_async.ops.tracing import NO_TRACING, tracing_for\n"
+        "from customer_async.interfaces import NO_TRACING\n"
+        "from customer_async.ops.tracing import tracing_for\n"
         "from customer_async.settings import Settings\n"
         "assert tracing_for(Settings(tracing='auto')) is NO_TRACING\n",
         OTEL_EXPORTER_OTLP_ENDPOINT="http://collector:4318",

@@ -8,13 +8,13 @@ import json
 from collections.abc import Sequence
 from typing import cast
 
-from customer_async.answering import Answering, Sink
+from customer_async.answering import Answering
 from customer_async.customer_ids import created_customer_id
 from customer_async.dispatch import Dispatcher
 from customer_async.edge.decode import RequestTopics
 from customer_async.edge.records import IncomingRecord
 from customer_async.errors import CustomerNotFound
-from customer_async.ops.tracing import Tracing
+from customer_async.interfaces import Sink, Tracing
 from customer_async.protocol.writes import WritePath
 from customer_async.settings import Settings
 from customer_async.types import Command, Event, Operation, Reply, ReplyAddress
