@@ -1,7 +1,7 @@
 """The one place that knows how the service lays a customer out in the store.
 
 The store ceilings and the scale phase write customers straight into the store, so they must
-look like what `CustomerStore.insert` in customer_async/store.py writes (`_bookkeeping` there):
+look like what `CustomerStore.insert` writes (customer_async/store/mapping.py, `to_document`):
 `_id`, the resource's attributes at the top level, `_version`, the `_dt` shadow (date-times,
 id buckets and flat values: query/shadow.py, computed for each customer's own id), and
 the bookkeeping of a settled, live customer: nothing left in `_outbox`, no `_deletedAt`, and no

@@ -60,7 +60,7 @@ LAYERS: tuple[Layer, ...] = (
     Layer(
         "store",
         "customers in MongoDB or FerretDB, through PyMongo",
-        ("store", "store_errors", "store_lists"),
+        ("store",),
     ),
     Layer("handlers", "the five operations: reads answer, writes decide a change", ("handlers",)),
     Layer(

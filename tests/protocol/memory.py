@@ -23,7 +23,7 @@ from customer_async.log_limits import OutageLog
 from customer_async.protocol.lease import CustomerLease, LeaseEntry
 from customer_async.protocol.record import CustomerRecord
 from customer_async.protocol.retry import StoreRetry
-from customer_async.store_errors import is_transient
+from customer_async.store.errors import is_transient
 from customer_async.types import Document
 
 T = TypeVar("T")

@@ -32,7 +32,7 @@ from pymongo.errors import (
     WTimeoutError,
 )
 
-from customer_async.store_errors import is_transient
+from customer_async.store.errors import is_transient
 
 _CONNECT = "failed to connect to `user=postgres database=ferretdb`:"
 _REFUSED = "dial error: dial tcp 127.0.0.1:34227: connect: connection refused"

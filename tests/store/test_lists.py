@@ -1,4 +1,4 @@
-"""Lists read an id bucket at a time (store_lists.py), against an in-memory store.
+"""Lists read an id bucket at a time (store/lists.py), against an in-memory store.
 
 The reader here answers the walk's queries the way FerretDB does (every document matching the
 equalities, sorted by id), and says how many documents each query returned: the page and total
@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from customer_async.query.shadow import customer_shadow
-from customer_async.store_lists import (
+from customer_async.store.lists import (
     Counted,
     ListEstimates,
     Unsorted,
