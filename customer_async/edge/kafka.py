@@ -1,7 +1,8 @@
 """aiokafka at the edge: the request consumer, the reply/event producer, and topic creation.
 
-Only this module imports aiokafka. Broker errors are retried with back-off (a broker restart
-delays replies, it does not lose them); offsets are committed only after delivery.
+Only this module imports aiokafka. Broker errors are retried until the broker answers, by the
+one retry policy (protocol/retry.py): a broker restart delays replies, it does not lose them.
+Offsets are committed only after delivery.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from customer_async.edge.records import HANDLING, IncomingRecord, OutgoingRecord
 from customer_async.interfaces import NO_METRICS, Metrics
 from customer_async.log_limits import OutageLog
 from customer_async.offsets import Partition
+from customer_async.protocol.retry import BROKER_BACKOFF, RetryPolicy
 from customer_async.replies import refused_reply
 from customer_async.settings import Settings
 from customer_async.types import Event, Reply, ReplyAddress
@@ -37,7 +39,6 @@ from customer_async.types import Event, Reply, ReplyAddress
 log = logging.getLogger(__name__)
 _FETCH_HEADROOM_BYTES = 64 * 1024
 
-_MAX_BACKOFF = 5.0
 _POSITION_TIMEOUT = 1.0
 """Seconds a metrics scrape waits for a partition's position before leaving its lag out."""
 _REFUSED_FOR_GOOD = (
@@ -48,6 +49,16 @@ _REFUSED_FOR_GOOD = (
 )
 """Producer errors no retry cures; any other (a timeout too) is a broker away, and retried."""
 DEAD_LETTER_REASON = "X-Dead-Letter-Reason"
+
+
+def _broker_error(exc: Exception) -> bool:
+    """Connecting, joining or creating topics: every broker error is waited out."""
+    return isinstance(exc, KafkaError)
+
+
+def _broker_away(exc: Exception) -> bool:
+    """Sending: a broker error is waited out unless it refuses the record for good."""
+    return isinstance(exc, KafkaError) and not isinstance(exc, _REFUSED_FOR_GOOD)
 
 
 def dead_letter_topic(settings: Settings) -> str:
@@ -72,12 +83,13 @@ class KafkaSink:
             max_request_size=max(settings.max_request_bytes * 2, 1_048_576),
             **kafka_client_options(settings),
         )
-
         self._outage = OutageLog("kafka producer", log)
+        self._connecting = RetryPolicy(self._outage, _broker_error, BROKER_BACKOFF)
+        self._sending = RetryPolicy(self._outage, _broker_away, BROKER_BACKOFF)
 
     async def start(self) -> None:
         """Connect, retrying until the broker answers."""
-        await _retry_forever(self._outage, self._producer.start)
+        await self._connecting.run("connect", self._producer.start)
         self._started = True
 
     async def stop(self) -> None:
@@ -102,7 +114,7 @@ class KafkaSink:
             records.extend(self._event_records(address, events))
             records.append(_reply_record(address, reply))
         try:
-            await _retry_forever(self._outage, lambda: self._send_all(records), _REFUSED_FOR_GOOD)
+            await self._sending.run("send", lambda: self._send_all(records))
         except _REFUSED_FOR_GOOD as exc:
             log.error("the broker refused a record for good (%r); sending one at a time", exc)
             for address, reply, events in batch:
@@ -135,7 +147,7 @@ class KafkaSink:
     async def _send_or_refusal(self, record: OutgoingRecord) -> str | None:
         """Send `record` (retrying what a retry cures); why the broker refused it, or None."""
         try:
-            await _retry_forever(self._outage, lambda: self._send_all([record]), _REFUSED_FOR_GOOD)
+            await self._sending.run("send", lambda: self._send_all([record]))
         except _REFUSED_FOR_GOOD as exc:
             return f"{type(exc).__name__}: {exc}"
         return None
@@ -209,12 +221,13 @@ class RequestConsumer:
             **kafka_client_options(settings),
         )
         self._outage = OutageLog("kafka consumer", log)
+        self._joining = RetryPolicy(self._outage, _broker_error, BROKER_BACKOFF)
         self._joined = False
 
     async def start(self, revoked: Revoked) -> None:
         """Join the group, retrying until the broker answers; `revoked` runs before a rebalance."""
         self._consumer.subscribe(self._topics, listener=_Revocations(revoked, self._assigned))
-        await _retry_forever(self._outage, self._consumer.start)
+        await self._joining.run("join", self._consumer.start)
 
     async def stop(self) -> None:
         """Leave the group."""
@@ -319,7 +332,8 @@ async def ensure_topics(settings: Settings, topics: Sequence[str]) -> None:
         finally:
             await admin.close()
 
-    await _retry_forever(OutageLog("kafka topic creation", log), create_missing)
+    creating = RetryPolicy(OutageLog("kafka topic creation", log), _broker_error, BROKER_BACKOFF)
+    await creating.run("create topics", create_missing)
 
 
 def _reply_record(address: ReplyAddress, reply: Reply) -> OutgoingRecord:
@@ -331,24 +345,3 @@ def _reply_record(address: ReplyAddress, reply: Reply) -> OutgoingRecord:
         request_key=address.request_key,
         echo=address.echo,
     )
-
-
-async def _retry_forever(
-    outage: OutageLog,
-    operation: Callable[[], Awaitable[object]],
-    refused: tuple[type[KafkaError], ...] = (),
-) -> None:
-    """Run `operation` until it succeeds, backing off; errors in `refused` are raised at once."""
-    delay = 0.2
-    while True:
-        try:
-            await operation()
-        except refused:
-            raise
-        except KafkaError as exc:
-            outage.failed(exc)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, _MAX_BACKOFF)
-        else:
-            outage.recovered()
-            return

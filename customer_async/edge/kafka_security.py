@@ -7,7 +7,6 @@ not there yet: the first is a configuration error to report at once, the second 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import ssl
 from typing import Any
@@ -23,11 +22,12 @@ from aiokafka.errors import (
 )
 
 from customer_async.errors import KafkaAuthenticationFailed
+from customer_async.log_limits import OutageLog
+from customer_async.protocol.retry import BROKER_BACKOFF, RetryPolicy
 from customer_async.settings import Settings
 
 log = logging.getLogger(__name__)
 
-_MAX_BACKOFF = 5.0
 _REFUSALS = (
     AuthenticationFailedError,
     AuthenticationMethodNotSupported,
@@ -70,6 +70,10 @@ def describe_login(settings: Settings) -> str:
     return settings.kafka_security_protocol
 
 
+class _NoBrokerAnswered(Exception):
+    """No bootstrap broker answered this round; each one's reason is in the message."""
+
+
 async def check_kafka_login(settings: Settings) -> None:
     """Return once a bootstrap broker accepts the configured login; raise
     `KafkaAuthenticationFailed` when one refuses it. Brokers not answering yet are retried."""
@@ -77,8 +81,10 @@ async def check_kafka_login(settings: Settings) -> None:
         return  # no login to check; the clients' own retries wait for the broker
     options = kafka_client_options(settings)
     hosts = [h.strip() for h in settings.kafka_bootstrap_servers.split(",") if h.strip()]
-    delay = 0.2
-    while True:
+
+    async def log_in_once() -> None:
+        """Log in at the first broker that answers; `_NoBrokerAnswered` when none does."""
+        silent: list[str] = []
         for host in hosts:
             address = urlsplit(f"//{host}")
             try:
@@ -94,9 +100,15 @@ async def check_kafka_login(settings: Settings) -> None:
                     f"trust ({exc.verify_message}); check CUSTOMER_ASYNC_KAFKA_SSL_CAFILE"
                 ) from exc
             except (OSError, KafkaError, TimeoutError) as exc:
-                log.warning("kafka login check: %s not answering yet (%s)", host, exc)
+                silent.append(f"{host}: {exc}")
                 continue
             conn.close()
             return
-        await asyncio.sleep(delay)
-        delay = min(delay * 2, _MAX_BACKOFF)
+        raise _NoBrokerAnswered(f"no broker answering yet ({'; '.join(silent)})")
+
+    checking = RetryPolicy(
+        OutageLog("kafka login check", log),
+        lambda exc: isinstance(exc, _NoBrokerAnswered),
+        BROKER_BACKOFF,
+    )
+    await checking.run("log in", log_in_once)
