@@ -16,8 +16,9 @@ from typing import TypeVar
 
 from pymongo import ASCENDING, AsyncMongoClient, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure, PyMongoError
 
+from customer_async.batching import Batched
 from customer_async.errors import InternalError, StoreUnavailable
 from customer_async.interfaces import NO_METRICS, Metrics
 from customer_async.log_limits import OutageLog
@@ -25,7 +26,7 @@ from customer_async.protocol.lease import Writers
 from customer_async.protocol.record import CustomerRecord
 from customer_async.protocol.retry import StoreRetry
 from customer_async.settings import Settings
-from customer_async.store.errors import is_transient
+from customer_async.store.errors import DUPLICATE_KEY, is_transient
 from customer_async.store.indexes import FILTER_INDEXES
 from customer_async.store.leases import writers_for
 from customer_async.store.mapping import Stored, bookkeeping, to_document, to_record
@@ -36,6 +37,12 @@ log = logging.getLogger("customer_async.store")  # the package's: one logger for
 
 T = TypeVar("T")
 
+INSERT_BATCH = 16
+"""Creates inserted by one command at most: the concurrent creates of a poll share their inserts
+(batching.py has the measurements)."""
+INSERT_BATCHES = 4
+"""Insert commands out at once: the store works on a few batches in parallel best, and each
+holds one of FerretDB's PostgreSQL connections."""
 _SETTLES_PER_COMMAND = 16
 """FerretDB v1 holds one PostgreSQL connection per statement of an update command until the
 whole command ends (its pool has 50 by default): a bulk write larger than the pool deadlocks the
@@ -77,6 +84,9 @@ class CustomerStore:
         )
         self._writers: Writers | None = None
         self._metrics = metrics
+        self._inserts: Batched[Document, bool] = Batched(
+            self._insert_many, max_batch=INSERT_BATCH, in_flight=INSERT_BATCHES
+        )
         self._queries = CustomerQueries(
             client,
             self._customers,
@@ -206,15 +216,38 @@ class CustomerStore:
         customer however the copies are spread.
         """
         document = to_document(record, shadow)
+        return await self._retrying("insert", lambda: self._inserts(document))
 
-        async def run() -> bool:
+    async def _insert_many(self, documents: Sequence[Document]) -> list[bool | BaseException]:
+        """Inserts the documents of concurrent creates in one command: for each, whether it is
+        new (False: its id was taken), or the error it alone met.
+
+        Unordered, so one taken id does not stop the others. A command that fails whole (the
+        connection lost, a write concern not met) fails every create of the batch; each retries
+        on its own and finds its document there if it landed (False: applied before), as a
+        single insert whose answer was lost does.
+        """
+        if len(documents) == 1:
             try:
-                await self._customers.insert_one(document)
+                await self._customers.insert_one(documents[0])
             except DuplicateKeyError:
-                return False
-            return True
-
-        return await self._retrying("insert", run)
+                return [False]
+            return [True]
+        try:
+            await self._customers.insert_many(documents, ordered=False)
+        except BulkWriteError as exc:
+            if exc.details.get("writeConcernErrors"):
+                raise
+            outcomes: list[bool | BaseException] = [True] * len(documents)
+            for error in exc.details.get("writeErrors", []):
+                code = error.get("code")
+                outcomes[error["index"]] = (
+                    False
+                    if code == DUPLICATE_KEY
+                    else OperationFailure(error.get("errmsg", "insert refused"), code, error)
+                )
+            return outcomes
+        return [True] * len(documents)
 
     @contextlib.asynccontextmanager
     async def writing(self, customer_id: str) -> AsyncIterator[CustomerWriter]:

@@ -53,6 +53,9 @@ TRANSIENT_CODES = frozenset(
 )
 """MongoDB error codes of elections, shutdowns and network trouble between servers."""
 
+DUPLICATE_KEY = 11000
+"""The code of a write refused because its `_id` (or another unique key) is taken."""
+
 FERRETDB_INTERNAL_ERROR = 1
 """FerretDB v1's code for any backend error it does not translate (`handlererrors.ProtocolError`),
 PostgreSQL's connection errors among them: alone it says nothing about transience."""

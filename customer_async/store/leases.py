@@ -16,10 +16,9 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from customer_async.protocol.lease import CustomerLease, LeaseEntry, NoLease, Writers
 from customer_async.protocol.retry import StoreRetry
+from customer_async.store.errors import DUPLICATE_KEY
 from customer_async.store.mapping import Stored
 from customer_async.types import Document
-
-_DUPLICATE_KEY = 11000
 
 
 def writers_for(
@@ -58,7 +57,7 @@ class MongoLeases:
             return {leases[0].customer_id}
         except BulkWriteError as exc:
             errors = exc.details.get("writeErrors", [])
-            if any(e.get("code") != _DUPLICATE_KEY for e in errors):
+            if any(e.get("code") != DUPLICATE_KEY for e in errors):
                 raise
             return {leases[e["index"]].customer_id for e in errors}
         return set()
