@@ -1,6 +1,6 @@
 """Runs one decoded request to its single logical reply.
 
-decode (edge/) → read handler, or the write path (writes.py: one read, one conditional write,
+decode (edge/) → read handler, or the write path (protocol/writes.py: one read, one conditional write,
 publish) → answer (answering.py). A refused record gets its error reply; every error becomes a
 TMF error reply (replies.py), and a request whose write was published is never answered again
 with something else.

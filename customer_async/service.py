@@ -3,7 +3,7 @@
 The loop never waits for a whole batch: each record is handled as soon as it arrives, up to
 `max_in_flight` at once, one customer's writes in their lane (lanes.py). Offsets are committed
 as each partition's records finish in order (offsets.py), and published outboxes are settled in
-one bulk write every few milliseconds (settle.py).
+one bulk write every few milliseconds (protocol/settle.py).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Reads (retrieve, list) take a `Command` and answer it from the store. Writes (create, patch,
 delete) only decide: they turn a command and the customer as it is into a `Change`, and the write
-path (writes.py) stores, publishes and remembers it.
+path (protocol/writes.py) stores, publishes and remembers it.
 """
 
 from __future__ import annotations

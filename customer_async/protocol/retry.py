@@ -97,7 +97,7 @@ class StoreRetry:
     """Runs store commands through a `RetryPolicy` with `budget` seconds and `STORE_BACKOFF`.
 
     `transient` says which of the store library's errors are worth a retry
-    (store_errors.is_transient for PyMongo's); once the budget is spent, such a failure is a
+    (store.errors.is_transient for PyMongo's); once the budget is spent, such a failure is a
     `StoreUnavailable` (503). Any other error of the library (`library_error`) is a bug in what
     was sent, an `InternalError` (500); an error from elsewhere passes as it is.
     """
