@@ -20,8 +20,9 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import ExecutionTimeout, NetworkTimeout, OperationFailure
 
 from customer_async import schemas
-from customer_async.errors import FilterParseError, StoreUnavailable
+from customer_async.errors import FilterParseError, InternalError, StoreUnavailable
 from customer_async.protocol.retry import StoreRetry
+from customer_async.query.paths import through_objects
 from customer_async.query.shadow import EQUALITY_PATHS, bucket_path
 from customer_async.store import lists
 from customer_async.store.indexes import create_indexes, has_shadow_indexes
@@ -181,7 +182,7 @@ class CustomerQueries:
                 return await self._find_whole(
                     live, sort, offset=offset, limit=limit, projection=projection, bound=bound
                 )
-            reader = _BucketReader(self._customers)
+            reader = _BucketReader(self._customers, self.attribute_types)
             # `sort=id` is by `_id` too (a customer's `id` is its `_id`), then by `_id` itself.
             if {key for key, _ in sort} <= {"_id", "id"} and len({d for _, d in sort}) == 1:
                 counted = await lists.read_in_id_order(
@@ -245,19 +246,59 @@ class CustomerQueries:
         return Page(items, min(total, bound + 1), exact=total <= bound)
 
 
-class _BucketReader:
-    """The customer collection as a `lists.BucketReader`."""
+MOST_OR_VALUES_SPLIT = 16
+"""An OR list of at most this many values is read as one equality per value (`_BucketReader`)."""
 
-    def __init__(self, customers: AsyncCollection[Stored]) -> None:
+
+class _BucketReader:
+    """The customer collection as a `lists.BucketReader`.
+
+    FerretDB pushes an equality down to PostgreSQL, an OR list (`$in`) not: `status=A,B` would read
+    every customer of each bucket. So a query whose top level holds an OR list of strings on a
+    string attribute reached through objects only is sent as one query per value, each an
+    equality FerretDB pushes down and indexes; such an attribute holds one value, so the queries'
+    matches are disjoint: their documents together, and their counts added, are the OR list's.
+    """
+
+    def __init__(self, customers: AsyncCollection[Stored], types: Mapping[str, str]) -> None:
         self._customers = customers
+        self._types = types
 
     async def fetch(
         self, query: Document, sort: Sequence[tuple[str, int]], projection: Document | None
     ) -> list[Stored]:
-        cursor = self._customers.find(
-            query, projection=projection or WITHOUT_BOOKKEEPING, sort=list(sort) or None
-        )
-        return await cursor.to_list()
+        queries = self._split(query)
+        found: list[Stored] = []
+        for one in queries:
+            cursor = self._customers.find(
+                one, projection=projection or WITHOUT_BOOKKEEPING, sort=list(sort) or None
+            )
+            found += await cursor.to_list()
+        if len(queries) > 1 and sort:  # the lists read in id order only (lists.py)
+            if [key for key, _ in sort] != ["_id"]:
+                raise InternalError(f"an OR list read in parts cannot be merged by {sort}")
+            found.sort(key=lambda document: document["_id"], reverse=sort[0][1] < 0)
+        return found
 
     async def count(self, query: Document, limit: int) -> int:
-        return await self._customers.count_documents(query, limit=limit)
+        total = 0
+        for one in self._split(query):
+            total += await self._customers.count_documents(one, limit=limit - total)
+            if total >= limit:
+                break
+        return total
+
+    def _split(self, query: Document) -> list[Document]:
+        for name, condition in query.items():
+            if name.startswith("$") or not isinstance(condition, dict) or set(condition) != {"$in"}:
+                continue
+            values = condition["$in"]
+            if (
+                self._types.get(name) == "string"
+                and through_objects(name, self._types)
+                and isinstance(values, list)
+                and 1 < len(values) <= MOST_OR_VALUES_SPLIT
+                and all(isinstance(value, str) for value in values)
+            ):
+                return [{**query, name: value} for value in dict.fromkeys(values)]
+        return [query]
