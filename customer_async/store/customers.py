@@ -157,6 +157,7 @@ class CustomerStore:
         """How writers of one customer are kept apart on this server (asked once)."""
         if self._writers is None:
             info = await self._retrying("server info", self._client.server_info)
+        if self._writers is None:  # the first of concurrent first callers decides, for all
             self._writers = writers_for(
                 info,
                 self._leases,

@@ -14,6 +14,7 @@ from typing import Any
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from customer_async.batching import Batched
 from customer_async.protocol.lease import CustomerLease, LeaseEntry, NoLease, Writers
 from customer_async.protocol.retry import StoreRetry
 from customer_async.store.errors import DUPLICATE_KEY
@@ -37,13 +38,37 @@ def writers_for(
     return NoLease()
 
 
+LEASE_BATCH = 64
+"""Single leases taken (or given back) by one command at most."""
+LEASE_BATCHES = 2
+"""Lease commands of each kind out at once."""
+
+
 class MongoLeases:
-    """The `customer_lease` collection as a `LeaseTable` (unique `_id`: the customer id)."""
+    """The `customer_lease` collection as a `LeaseTable` (unique `_id`: the customer id).
+
+    The single leases of concurrent writers (a poll's patches and deletes of different customers)
+    are taken in one `insert_many` and given back in one `delete_many` (`batching.Batched`): on
+    FerretDB each command costs a PostgreSQL transaction, and a write held one of each.
+    """
 
     def __init__(self, leases: AsyncCollection[Stored]) -> None:
         self._leases = leases
+        self._taking: Batched[LeaseEntry, bool] = Batched(
+            self._take, max_batch=LEASE_BATCH, in_flight=LEASE_BATCHES
+        )
+        self._giving_back: Batched[str, None] = Batched(
+            self._give_back, max_batch=LEASE_BATCH, in_flight=LEASE_BATCHES
+        )
 
     async def insert(self, leases: Sequence[LeaseEntry]) -> set[str]:
+        if len(leases) == 1:
+            return {leases[0].customer_id} if await self._taking(leases[0]) else set()
+        taken = await self._take(leases)
+        return {lease.customer_id for lease, was in zip(leases, taken, strict=True) if was}
+
+    async def _take(self, leases: Sequence[LeaseEntry]) -> list[bool | BaseException]:
+        """Inserts the leases; for each, whether its customer's lease was taken already."""
         documents = [
             {"_id": e.customer_id, "token": e.token, "holder": e.holder, "expires": e.expires}
             for e in leases
@@ -54,19 +79,32 @@ class MongoLeases:
             else:
                 await self._leases.insert_many(documents, ordered=False)
         except DuplicateKeyError:
-            return {leases[0].customer_id}
+            return [True]
         except BulkWriteError as exc:
             errors = exc.details.get("writeErrors", [])
-            if any(e.get("code") != DUPLICATE_KEY for e in errors):
+            if exc.details.get("writeConcernErrors") or any(
+                e.get("code") != DUPLICATE_KEY for e in errors
+            ):
                 raise
-            return {leases[e["index"]].customer_id for e in errors}
-        return set()
+            taken: list[bool | BaseException] = [False] * len(leases)
+            for error in errors:
+                taken[error["index"]] = True
+            return taken
+        return [False] * len(leases)
 
     async def remove(self, customer_ids: Sequence[str], token: str) -> None:
         if len(customer_ids) == 1:
-            await self._leases.delete_one({"_id": customer_ids[0], "token": token})
+            # A single lease's token is its own (protocol/lease.py): the token names it.
+            await self._giving_back(token)
         else:
             await self._leases.delete_many({"_id": {"$in": list(customer_ids)}, "token": token})
+
+    async def _give_back(self, tokens: Sequence[str]) -> list[BaseException | None]:
+        if len(tokens) == 1:
+            await self._leases.delete_one({"token": tokens[0]})
+        else:
+            await self._leases.delete_many({"token": {"$in": list(tokens)}})
+        return [None] * len(tokens)
 
     async def remove_expired(self, now: datetime, customer_ids: Sequence[str] | None) -> int:
         query: Document = {"expires": {"$lt": now}}
