@@ -36,7 +36,7 @@ from benchmarks.list_kinds import ListReport, measure_list_kinds
 from benchmarks.phase import run_timed_phase
 from benchmarks.progress import Progress
 from benchmarks.ratios import ratio
-from benchmarks.spread import StoredSpread, spread_attributes
+from benchmarks.spread import PARTY_CUSTOMERS, PARTY_ID, StoredSpread, spread_attributes
 from benchmarks.stats import Measurement
 from benchmarks.store_ceiling import time_finds
 from benchmarks.stored_customers import CUSTOMER_COLLECTION, StoredCustomers
@@ -46,9 +46,6 @@ from customer_async.query.shadow import DIGITS, bucket_path
 SCALE_SIZES = (1_000, 100_000)
 QUICK_SCALE_SIZES = (200, 1_000)
 MIN_SCALE_SIZE = 100
-PARTY_ID = "benchmark-scale-party"
-PARTY_CUSTOMERS = 25
-"""Customers engaged with `PARTY_ID`, at every size: what the filtered list pages go through."""
 PAGE_SIZE = 10
 LIST_REQUESTS = 5
 PHASE_SECONDS = 120.0

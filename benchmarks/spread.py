@@ -45,6 +45,10 @@ STATUSES = (
 PARTIES = tuple(str(1000 + number) for number in range(100))
 """Engaged parties' ids: none is the seed's ("500"), the merge patch's ("237") or the scale
 phase's own party."""
+PARTY_ID = "benchmark-scale-party"
+PARTY_CUSTOMERS = 25
+"""Customers engaged with `PARTY_ID`, at every size: a nested equality with the same few matches
+however many customers are stored (the scale phase's list and the `engagedParty.id` list kind)."""
 _SEED = 629
 
 

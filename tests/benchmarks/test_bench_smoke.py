@@ -31,7 +31,15 @@ OPERATIONS = ["create", "retrieve", "patch", "list", "delete"]
 CEILINGS = ["echo", "store_insert", "store_find", "store_update"]
 CEILING_RUNS = 2  # before and after the closed loop
 SCALE_PHASES = {"store find_one", "retrieve", "patch", "list"}
-LIST_KINDS = ["unfiltered", "name", "status", "engagedParty.id", "name.regex", "sort=-name"]
+LIST_KINDS = [
+    "unfiltered",
+    "name",
+    "status",
+    "engagedParty.id",
+    "engagedParty.id 1%",
+    "name.regex",
+    "sort=-name",
+]
 EQUALITY_KINDS = LIST_KINDS[:4]
 PEER_RUNS = 3
 TARGETS = [
@@ -119,7 +127,8 @@ def test_every_phase_of_a_quick_run_got_right_answers(quick_run: tuple[str, Path
     for operation in document["operations"]:
         _right(operation["measurement"])
         commands = operation["store_commands"]
-        assert commands["total"] >= 1, operation["measurement"]["name"]
+        # Creates share their inserts (several creates per command), so fewer than one is fine.
+        assert commands["total"] > 0, operation["measurement"]["name"]
         assert math.isclose(sum(commands["by_name"].values()), commands["total"])
     assert [r["operation"] for r in document["open_loop"]] == ["retrieve", "create"]
     for open_loop in document["open_loop"]:
