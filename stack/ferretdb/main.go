@@ -13,7 +13,7 @@
 // `_jsonb #> '{engagedParty,id}' @> '"500"'` in PostgreSQL instead of a read of every document.
 // That expression is NULL when the path crosses an array, so such a filter pushed down misses
 // the documents whose match sits in an array element: the service lifts to the top level only
-// equalities on paths that cross no array (customer_async/store.py, `_flat`).
+// equalities on paths that cross no array (customer_async/store/pushdown.py, `flat`).
 package main
 
 import (
