@@ -7,6 +7,7 @@ for many customers at once. Reads for clients are queries.py's, through the same
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import uuid
@@ -43,10 +44,14 @@ INSERT_BATCH = 16
 INSERT_BATCHES = 4
 """Insert commands out at once: the store works on a few batches in parallel best, and each
 holds one of FerretDB's PostgreSQL connections."""
-_SETTLES_PER_COMMAND = 16
+_SETTLES_PER_COMMAND = 8
 """FerretDB v1 holds one PostgreSQL connection per statement of an update command until the
 whole command ends (its pool has 50 by default): a bulk write larger than the pool deadlocks the
 server, so settles go in commands of this many statements."""
+_SETTLE_COMMANDS = 4
+"""Settle commands out at once: the store works on a few in parallel best. On FerretDB they
+hold up to `_SETTLE_COMMANDS * _SETTLES_PER_COMMAND` (32) of its PostgreSQL connections: with
+the local stack's pool of 150, four instances settling at once leave room for their other work."""
 _PURGE_BATCH = 500
 _PURGE_BATCHES = 20
 """Tombstones go in deletes of this many, at most this many deletes per sweep."""
@@ -297,9 +302,17 @@ class CustomerStore:
             ]
 
             async def run() -> None:
-                for start in range(0, len(settles), _SETTLES_PER_COMMAND):
-                    chunk = settles[start : start + _SETTLES_PER_COMMAND]
-                    await self._customers.bulk_write(chunk, ordered=False)
+                chunks = [
+                    settles[start : start + _SETTLES_PER_COMMAND]
+                    for start in range(0, len(settles), _SETTLES_PER_COMMAND)
+                ]
+                for first in range(0, len(chunks), _SETTLE_COMMANDS):
+                    await asyncio.gather(
+                        *(
+                            self._customers.bulk_write(chunk, ordered=False)
+                            for chunk in chunks[first : first + _SETTLE_COMMANDS]
+                        )
+                    )
 
             await self._retrying("settle", run)
         return list(held)
