@@ -1,9 +1,9 @@
 """Runs one decoded request to its single logical reply.
 
-decode (edge/) → read handler, or the write path (protocol/writes.py: one read, one conditional write,
-publish) → answer (answering.py). A refused record gets its error reply; every error becomes a
-TMF error reply (replies.py), and a request whose write was published is never answered again
-with something else.
+decode (edge/) → read handler, or the write path (protocol/writes.py: one read, one
+conditional write, publish) → answer (answering.py). A refused record gets its error reply;
+every error becomes a TMF error reply (replies.py), and a request whose write was published is
+never answered again with something else.
 """
 
 from __future__ import annotations
