@@ -88,8 +88,3 @@ class Batched(Generic[Item, Result]):
             if not future.done():  # its caller was cancelled while it waited
                 batch.append((item, future))
         return batch
-
-    @property
-    def waiting(self) -> int:
-        """Calls not yet sent."""
-        return len(self._waiting)

@@ -17,7 +17,7 @@ from typing import TypeVar
 
 from pymongo import ASCENDING, AsyncMongoClient, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure, PyMongoError
+from pymongo.errors import PyMongoError
 
 from customer_async.batching import Batched
 from customer_async.errors import InternalError, StoreUnavailable
@@ -27,8 +27,9 @@ from customer_async.protocol.lease import Writers
 from customer_async.protocol.record import CustomerRecord
 from customer_async.protocol.retry import StoreRetry
 from customer_async.settings import Settings
-from customer_async.store.errors import DUPLICATE_KEY, is_transient
+from customer_async.store.errors import is_transient
 from customer_async.store.indexes import FILTER_INDEXES
+from customer_async.store.inserts import insert_each
 from customer_async.store.leases import writers_for
 from customer_async.store.mapping import Stored, bookkeeping, to_document, to_record
 from customer_async.store.queries import CustomerQueries, Page
@@ -161,16 +162,16 @@ class CustomerStore:
     async def _writer_lease(self) -> Writers:
         """How writers of one customer are kept apart on this server (asked once)."""
         if self._writers is None:
-            info = await self._retrying("server info", self._client.server_info)
-        if self._writers is None:  # the first of concurrent first callers decides, for all
-            self._writers = writers_for(
-                info,
-                self._leases,
-                self._retry,
-                holder=self._holder,
-                stable=self._stable_holder,
-                ttl=self._lease_ttl,
-            )
+            ferretdb = await self._queries.on_ferretdb()  # the server is asked once, for both
+            if self._writers is None:  # the first of concurrent first callers decides, for all
+                self._writers = writers_for(
+                    ferretdb,
+                    self._leases,
+                    self._retry,
+                    holder=self._holder,
+                    stable=self._stable_holder,
+                    ttl=self._lease_ttl,
+                )
         return self._writers
 
     async def release_stranded_leases(self) -> int:
@@ -226,34 +227,9 @@ class CustomerStore:
 
     async def _insert_many(self, documents: Sequence[Document]) -> list[bool | BaseException]:
         """Inserts the documents of concurrent creates in one command: for each, whether it is
-        new (False: its id was taken), or the error it alone met.
-
-        Unordered, so one taken id does not stop the others. A command that fails whole (the
-        connection lost, a write concern not met) fails every create of the batch; each retries
-        on its own and finds its document there if it landed (False: applied before), as a
-        single insert whose answer was lost does.
-        """
-        if len(documents) == 1:
-            try:
-                await self._customers.insert_one(documents[0])
-            except DuplicateKeyError:
-                return [False]
-            return [True]
-        try:
-            await self._customers.insert_many(documents, ordered=False)
-        except BulkWriteError as exc:
-            if exc.details.get("writeConcernErrors"):
-                raise
-            outcomes: list[bool | BaseException] = [True] * len(documents)
-            for error in exc.details.get("writeErrors", []):
-                code = error.get("code")
-                outcomes[error["index"]] = (
-                    False
-                    if code == DUPLICATE_KEY
-                    else OperationFailure(error.get("errmsg", "insert refused"), code, error)
-                )
-            return outcomes
-        return [True] * len(documents)
+        new (False: its id was taken, the create was applied before), or the error it alone met.
+        A command that fails whole fails every create of the batch; each retries on its own."""
+        return await insert_each(self._customers, documents)
 
     @contextlib.asynccontextmanager
     async def writing(self, customer_id: str) -> AsyncIterator[CustomerWriter]:
@@ -307,12 +283,18 @@ class CustomerStore:
                     for start in range(0, len(settles), _SETTLES_PER_COMMAND)
                 ]
                 for first in range(0, len(chunks), _SETTLE_COMMANDS):
-                    await asyncio.gather(
+                    # Every command of the round ends before a failure is retried: a retry
+                    # never runs beside the commands it repeats.
+                    outcomes = await asyncio.gather(
                         *(
                             self._customers.bulk_write(chunk, ordered=False)
                             for chunk in chunks[first : first + _SETTLE_COMMANDS]
-                        )
+                        ),
+                        return_exceptions=True,
                     )
+                    for outcome in outcomes:
+                        if isinstance(outcome, BaseException):
+                            raise outcome
 
             await self._retrying("settle", run)
         return list(held)

@@ -7,23 +7,21 @@ id fails atomically, on FerretDB too), and decides per server whether writers ne
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from customer_async.batching import Batched
 from customer_async.protocol.lease import CustomerLease, LeaseEntry, NoLease, Writers
 from customer_async.protocol.retry import StoreRetry
-from customer_async.store.errors import DUPLICATE_KEY
+from customer_async.store.inserts import insert_each
 from customer_async.store.mapping import Stored
 from customer_async.types import Document
 
 
 def writers_for(
-    server_info: Mapping[str, Any],
+    ferretdb: bool,
     leases: AsyncCollection[Stored],
     retry: StoreRetry,
     *,
@@ -31,9 +29,9 @@ def writers_for(
     stable: bool,
     ttl: float,
 ) -> Writers:
-    """How writers of one customer are kept apart on the server `server_info` describes: a lease
-    per customer on FerretDB (its updates are not isolated), nothing on MongoDB."""
-    if "ferretdbVersion" in server_info:
+    """How writers of one customer are kept apart: a lease per customer on FerretDB (its
+    updates are not isolated), nothing on MongoDB."""
+    if ferretdb:
         return CustomerLease(MongoLeases(leases), retry, holder=holder, stable=stable, ttl=ttl)
     return NoLease()
 
@@ -65,32 +63,20 @@ class MongoLeases:
         if len(leases) == 1:
             return {leases[0].customer_id} if await self._taking(leases[0]) else set()
         taken = await self._take(leases)
+        for outcome in taken:
+            if isinstance(outcome, BaseException):
+                raise outcome
         return {lease.customer_id for lease, was in zip(leases, taken, strict=True) if was}
 
     async def _take(self, leases: Sequence[LeaseEntry]) -> list[bool | BaseException]:
-        """Inserts the leases; for each, whether its customer's lease was taken already."""
+        """Inserts the leases; for each, whether its customer's lease was taken already (or the
+        error its insert alone met)."""
         documents = [
             {"_id": e.customer_id, "token": e.token, "holder": e.holder, "expires": e.expires}
             for e in leases
         ]
-        try:
-            if len(documents) == 1:
-                await self._leases.insert_one(documents[0])
-            else:
-                await self._leases.insert_many(documents, ordered=False)
-        except DuplicateKeyError:
-            return [True]
-        except BulkWriteError as exc:
-            errors = exc.details.get("writeErrors", [])
-            if exc.details.get("writeConcernErrors") or any(
-                e.get("code") != DUPLICATE_KEY for e in errors
-            ):
-                raise
-            taken: list[bool | BaseException] = [False] * len(leases)
-            for error in errors:
-                taken[error["index"]] = True
-            return taken
-        return [False] * len(leases)
+        inserted = await insert_each(self._leases, documents)
+        return [not outcome if isinstance(outcome, bool) else outcome for outcome in inserted]
 
     async def remove(self, customer_ids: Sequence[str], token: str) -> None:
         if len(customer_ids) == 1:
