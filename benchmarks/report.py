@@ -32,7 +32,7 @@ from benchmarks.stats import Measurement
 from benchmarks.store_counters import CommandsPerRequest
 from benchmarks.sustained import SustainedReport
 from benchmarks.watch import SAMPLE_SECONDS, WatchedStretch
-from harness.operations_port import UNSETTLED_GAUGE
+from harness.operations_port import UNPUBLISHED_GAUGE
 
 __all__ = [
     "BenchReport",
@@ -398,7 +398,7 @@ def _cpu_split(report: BenchReport) -> list[str]:
     if cpu_phase("create", PEER) in report.cpu_split:
         lines.append(
             f"  (in the '{PEER}' rows the service column is the plain peer's process; the "
-            f"'{SERVICE}' rows and sustained create include settling the outbox after the replies)"
+            f"'{SERVICE}' rows and sustained create include writing the ledger after the replies)"
         )
     lines.append(
         f"  ({cores} cores: a phase whose machine ms/req is m can reach at most "
@@ -513,24 +513,24 @@ def _sustained(report: BenchReport) -> list[str]:
         f"Sustained creates: {m.requests} creates, {mode}",
         f"  {m.rate:.1f} creates/s, p50 {m.p50_ms:.1f} ms, p99 {m.p99_ms:.1f} ms, "
         f"right {m.ok}/{m.requests}{unsent}",
-        f"  outbox backlog ({UNSETTLED_GAUGE}, {sustained.readings} readings): peak {peak}, "
+        f"  outbox backlog ({UNPUBLISHED_GAUGE}, {sustained.readings} readings): peak {peak}, "
         f"{drain}",
     ]
     if report.watched:
         store = "FerretDB"
         lines.append(
             f"  {'stretch':<28}{'seconds':>8}{'service MiB':>13}{store + ' MiB':>14}"
-            f"{'settle failures':>17}{'store timeouts':>16}"
+            f"{'sweep/ledger fail':>18}{'store timeouts':>16}"
         )
         for w in report.watched:
             lines.append(
                 f"  {w.name:<28}{w.seconds:>8.0f}{_optional_mib(w.service_peak_kib):>13}"
-                f"{_optional_mib(w.store_peak_kib):>14}{w.settle_failures:>17}"
+                f"{_optional_mib(w.store_peak_kib):>14}{w.background_failures:>18}"
                 f"{w.store_timeouts:>16}"
             )
         lines.append(
             f"  (peak RSS sampled every {SAMPLE_SECONDS:g} s; failures counted in the service's "
-            "log: 'settling … failed', '… did not answer …')"
+            "log: 'outbox sweep failed', 'writing the ledger failed', '… did not answer …')"
         )
     return [*lines, ""]
 

@@ -66,7 +66,7 @@ from customer_async.settings import Settings
 from customer_async.types import Operation
 from harness.children import Child, start_child
 from harness.cleanup import remove_run_data
-from harness.operations_port import outbox_settled
+from harness.operations_port import outbox_published
 from harness.ports import LOOPBACK, free_port
 from harness.proc import CURRENT, PEAK, cpu_seconds, resident_kib
 from harness.service import start_service_process
@@ -406,7 +406,7 @@ async def _measure_service(
     watcher = Watcher(child.pid, store_process(config.mongodb_uri), log)
 
     async def settled() -> None:
-        await outbox_settled(settings.http_port, _SETTLE_WAIT_SECONDS)
+        await outbox_published(settings.http_port, _SETTLE_WAIT_SECONDS)
 
     try:
         driver = Driver(

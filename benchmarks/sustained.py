@@ -1,13 +1,14 @@
 """Sustained creates: many creates at the most the service takes, then the outbox drained.
 
 A short closed-loop phase says how fast a create is answered; it does not say whether the work
-the service does after replying (settling each customer's outbox) keeps up. Here `count`
-creates are sent either in closed loop (`window` in flight: the most the service takes) or in
-open loop at a fixed `rate`, while the service's `customer_async_outbox_unsettled_customers`
-gauge is read from its operations port every quarter second; after the last reply the gauge is
-watched until it reads 0 twice in a row (at most `DRAIN_WATCH_SECONDS`). The phase starts on a
-settled outbox (what earlier phases left is waited out first). The report gives the rate
-reached, the peak backlog and the seconds from the last reply to the drained outbox.
+the service does after replying (recording what it published, its background sweep) keeps up.
+Here `count` creates are sent either in closed loop (`window` in flight: the most the service
+takes) or in open loop at a fixed `rate`, while the service's
+`customer_async_outbox_unpublished_writes` gauge is read from its operations port every quarter
+second; after the last reply the gauge is watched until it reads 0 twice in a row (at most
+`DRAIN_WATCH_SECONDS`). The phase starts on a published outbox (what earlier phases left is
+waited out first). The report gives the rate reached, the peak backlog and the seconds from the
+last reply to the drained outbox.
 
 Neither the requests nor their answers are kept (100,000 replies of a few kilobytes each would
 weigh on the driver): each answer is judged as it comes and only its outcome stays.
@@ -24,7 +25,7 @@ from benchmarks.driver import Answer, Done, Driver, NoAnswer
 from benchmarks.phase import Call, judge, quiet_heap
 from benchmarks.progress import Progress
 from benchmarks.stats import Measurement, Outcome, summarise
-from harness.operations_port import POLL_SECONDS, UNSETTLED_GAUGE, ZEROS_TO_SETTLE, read_gauge
+from harness.operations_port import POLL_SECONDS, UNPUBLISHED_GAUGE, ZEROS_TO_DRAIN, read_gauge
 
 SUSTAINED_CREATES = 100_000
 QUICK_SUSTAINED_CREATES = 1_000
@@ -70,7 +71,7 @@ class _Backlog:
     async def poll(self) -> None:
         """Read the gauge every `POLL_SECONDS` until cancelled."""
         while True:
-            value = await read_gauge(self._port, UNSETTLED_GAUGE)
+            value = await read_gauge(self._port, UNPUBLISHED_GAUGE)
             if value is not None:
                 self._reading(int(value), time.perf_counter())
             await asyncio.sleep(POLL_SECONDS)
@@ -83,7 +84,7 @@ class _Backlog:
             self._zeros = []
             return
         self._zeros.append(at)
-        if len(self._zeros) >= ZEROS_TO_SETTLE and not self.drained.is_set():
+        if len(self._zeros) >= ZEROS_TO_DRAIN and not self.drained.is_set():
             self.drained_at = self._zeros[0]
             self.drained.set()
 

@@ -209,11 +209,11 @@ def _lists(report: BenchReport) -> list[Target]:
 
 
 def _drain(report: BenchReport) -> Target:
-    name = "sustained creates: seconds to settle the outbox"
+    name = "sustained creates: seconds to publish the outbox"
     sustained = report.sustained
     if sustained is None or not sustained.measurement.all_ok:
         return _target(name, None, DRAIN_SECONDS, at_most=True, group=PEER_GROUP)
     if sustained.drain_seconds is None:
-        note = f"not drained: {sustained.backlog_left} customers still unsettled"
+        note = f"not drained: {sustained.backlog_left} writes still unpublished"
         return Target(name, sustained.watched_seconds, DRAIN_SECONDS, True, False, note, PEER_GROUP)
     return _target(name, sustained.drain_seconds, DRAIN_SECONDS, at_most=True, group=PEER_GROUP)

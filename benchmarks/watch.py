@@ -4,8 +4,9 @@ The service's and the store's resident memory is sampled from /proc while the st
 store's own high-water mark covers its whole life, so only sampling says what one stretch
 needed); the store is the FerretDB process listening on the store URI's port, when it runs on
 this machine. The service's log, from where it stood when the stretch began, is searched for
-the two lines that say the store fell behind: a settle that failed ("settling N customers
-failed") and a store command that ran out of time ("… did not answer …"). The service writes a
+the lines that say the store fell behind: background work that failed (the outbox sweep, or
+writing the ledger: "… failed, will try again") and a store command that ran out of time ("… did
+not answer …"). The service writes a
 repeated line once and then "(repeated N times …)", which counts N.
 """
 
@@ -24,7 +25,7 @@ from pymongo.uri_parser import parse_uri
 from harness.proc import CURRENT, MemoryReadError, resident_kib
 
 SAMPLE_SECONDS = 0.25
-SETTLE_FAILED = re.compile(r"settling \d+ customers failed")
+BACKGROUND_FAILED = re.compile(r"(outbox sweep|writing the ledger) failed")
 STORE_TIMEOUT = re.compile(r"did not answer")
 _REPEATED = re.compile(r"\(repeated (\d+) times")
 
@@ -38,7 +39,7 @@ class WatchedStretch:
     service_peak_kib: int | None
     store_peak_kib: int | None
     """None when the store process is not on this machine (or could not be read)."""
-    settle_failures: int
+    background_failures: int
     store_timeouts: int
 
 
@@ -111,7 +112,7 @@ class Watcher:
                 loop.time() - started,
                 peaks.get(self._service_pid),
                 None if self._store is None else peaks.get(self._store.pid),
-                count_lines(logged, SETTLE_FAILED),
+                count_lines(logged, BACKGROUND_FAILED),
                 count_lines(logged, STORE_TIMEOUT),
             )
         )

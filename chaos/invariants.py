@@ -356,12 +356,12 @@ def _leftover_check(name: str, end: EndFacts, left: list[str], what: str) -> Che
 
 
 def _no_outbox_left(end: EndFacts) -> Check:
-    """Every event written with a customer was published and settled."""
+    """Every event written with a customer was published (its ledger says so)."""
     return _leftover_check(
-        "no customer left with a non-empty _outbox (30 s after the last fault)",
+        "no customer left with an unpublished outbox (30 s after the last fault)",
         end,
         end.leftovers.outbox if end.leftovers else [],
-        "customers with unsettled events",
+        "customers with unpublished events",
     )
 
 

@@ -1,5 +1,6 @@
 """The store's own bookkeeping after the run, read straight from the database (the service never
-shows it): customers whose `_outbox` still holds events, and documents left in `customer_lease`.
+shows it): customers whose outbox is not published (harness/outbox.py), and documents left in
+`customer_lease`.
 
 Read again until both are empty, at the latest until a deadline (30 s after the last fault): the
 service may finish a publish or give a lease back late, but by then nothing may be left over.
@@ -16,6 +17,8 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
+from harness.outbox import unpublished_customers
+
 _READ_TIMEOUT_MS = 5000
 
 Stored = dict[str, Any]
@@ -26,7 +29,7 @@ class Leftovers:
     """What the last reading of the store found."""
 
     outbox: list[str] = field(default_factory=list)
-    """Customers whose `_outbox` is not empty: events written but never settled."""
+    """Customers whose outbox is not published: events written and never published."""
     leases: list[str] = field(default_factory=list)
     """Documents in `customer_lease` (`id held by holder`)."""
     read_at: float | None = None
@@ -64,9 +67,7 @@ async def read_leftovers(mongodb_uri: str, database: str, deadline: float) -> Le
 async def _read_once(store: AsyncDatabase[Stored], found: Leftovers) -> None:
     found.readings += 1
     try:
-        # FerretDB v1 has no index-path `$exists`: the (few) customers are filtered here.
-        customers = store["customer"].find({}, {"_outbox": 1})
-        outbox = [str(d["_id"]) async for d in customers if d.get("_outbox")]
+        outbox = await unpublished_customers(store)
         leases = [
             f"{d['_id']} held by {d.get('holder')} (expires {d.get('expires')})"
             async for d in store["customer_lease"].find({})

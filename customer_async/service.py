@@ -2,8 +2,8 @@
 
 The loop never waits for a whole batch: each record is handled as soon as it arrives, up to
 `max_in_flight` at once, one customer's writes in their lane (lanes.py). Offsets are committed
-as each partition's records finish in order (offsets.py), and published outboxes are settled in
-one bulk write every few milliseconds (protocol/settle.py).
+as each partition's records finish in order (offsets.py); what is published is recorded in the
+run's ledger, written every quarter second (protocol/ledger.py).
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ from customer_async.ops.metrics import ServiceMetrics
 from customer_async.ops.readiness import Dependencies, Phase, Readiness, StorePing, assess
 from customer_async.ops.tracing import tracing_for
 from customer_async.protocol.lanes import Lanes
-from customer_async.protocol.settle import SETTLE_BATCH, Settler
 from customer_async.protocol.sweep import Sweeper
 from customer_async.protocol.window import RecognitionWindow
 from customer_async.protocol.writes import WritePath
@@ -45,14 +44,13 @@ _COMMIT_INTERVAL = 0.1
 """Seconds between offset commits while records keep finishing."""
 _REVOKE_GRACE = 1.0
 """Seconds a rebalance waits for requests in hand before abandoning those that wrote nothing."""
-SETTLE_BACKLOG_LIMIT = 8 * SETTLE_BATCH
-"""Customers published and not settled at which an instance stops fetching until half are:
-settling is then far behind, and more intake would only grow the work every sweep and settle
-has to do (past some size a scan no longer fits the store's timeout, and never recovers)."""
+UNPUBLISHED_LIMIT = 2048
+"""Writes stored and not yet published at which an instance stops fetching until half are (the
+broker refuses or is slow): more intake would only grow what the sweep has to publish."""
 _RENEW_INTERVAL = 1.0
 """Seconds between two looks for leases held long enough to renew (a write in an outage)."""
-_SETTLE_INTERVAL = 0.02
-"""Seconds between bulk settles while writes keep being published."""
+_LEDGER_INTERVAL = 0.25
+"""Seconds between two writes of the ledger while its `published` moves (protocol/ledger.py)."""
 
 
 class CustomerService:
@@ -69,18 +67,18 @@ class CustomerService:
         self._answering = Answering(self.tracing.sink(self._sink))
         self._consumer = RequestConsumer(settings, self._topics.topics)
         self._lanes = Lanes()
-        self._settler = Settler(self._store, self._lanes)
+        self._ledger = self._store.ledger()
         context = HandlerContext(settings, self._store)
         self._writes = WritePath(
             context,
             self._answering,
-            self._settler,
+            self._ledger,
             crash_after_write=settings.fault_crash_after_write,
         )
         self._sweeper = Sweeper(
             self._store,
             self._writes,
-            self._settler,
+            self._ledger,
             self._lanes,
             interval=settings.outbox_sweep_seconds,
             retention=settings.tombstone_retention_seconds,
@@ -96,7 +94,7 @@ class CustomerService:
         self._stop = asyncio.Event()
         self._store_ping = StorePing(self._store.ping)
         self.metrics.watch(
-            in_flight=lambda: len(self._handling), unsettled=lambda: self._settler.pending
+            in_flight=lambda: len(self._handling), unpublished=lambda: self._ledger.pending
         )
         self.operations = (
             OperationsServer(
@@ -146,8 +144,8 @@ class CustomerService:
             consumer_joined=self._consumer.joined,
             producer_connected=self._sink.connected,
             store=self._store_ping.answer,
-            settle_backlog=self._settler.pending,
-            settle_backlog_limit=SETTLE_BACKLOG_LIMIT,
+            unpublished=self._ledger.pending,
+            unpublished_limit=UNPUBLISHED_LIMIT,
         )
         return assess(dependencies, time.monotonic())
 
@@ -169,7 +167,7 @@ class CustomerService:
             return
         background = [
             asyncio.create_task(self._sweeper.run(stop)),
-            asyncio.create_task(self._settle_continuously(stop)),
+            asyncio.create_task(self._keep_ledger(stop)),
         ]
         try:
             if not await _until_stopped(self._consumer.start(self._partitions_revoked), stop):
@@ -187,7 +185,7 @@ class CustomerService:
                 task.cancel()
             await asyncio.gather(*background, return_exceptions=True)
             with contextlib.suppress(CustomerAsyncError):
-                await self._settler.flush()
+                await self._ledger.close()
             await self._sink.stop()
             await self._store.close()
             log.info("stopped: offsets committed, clients closed")
@@ -200,7 +198,7 @@ class CustomerService:
             shed = self._shedding(shed)
             if (self._store.unavailable or shed) != paused:
                 # While the store is away, requests wait in Kafka instead of piling up here:
-                # only those already in hand wait for it. While settling lags far behind, new
+                # only those already in hand wait for it. While publishing lags far behind, new
                 # requests wait too, so that the backlog shrinks instead of growing.
                 paused = self._store.unavailable or shed
                 if paused:
@@ -209,7 +207,7 @@ class CustomerService:
                         "fetching paused: %s",
                         "store unavailable"
                         if self._store.unavailable
-                        else f"{self._settler.pending} customers to settle",
+                        else f"{self._ledger.pending} writes to publish",
                     )
                 else:
                     self._consumer.resume()
@@ -232,12 +230,12 @@ class CustomerService:
                 last_commit = time.monotonic()
 
     def _shedding(self, shedding: bool) -> bool:
-        """Whether intake waits for settling: from `SETTLE_BACKLOG_LIMIT` customers published and
-        not settled until half of that (so it does not flap)."""
-        backlog = self._settler.pending
+        """Whether intake waits for publishing: from `UNPUBLISHED_LIMIT` writes stored and not
+        published until half of that (so it does not flap)."""
+        backlog = self._ledger.pending
         if shedding:
-            return backlog > SETTLE_BACKLOG_LIMIT // 2
-        return backlog >= SETTLE_BACKLOG_LIMIT
+            return backlog > UNPUBLISHED_LIMIT // 2
+        return backlog >= UNPUBLISHED_LIMIT
 
     async def _probe_store(self) -> None:
         """With nothing in hand to notice the store's return, ask it (about once a second)."""
@@ -266,10 +264,10 @@ class CustomerService:
 
     async def _finish_in_hand(self, grace: float | None = None) -> None:
         """Let the records in hand finish (see `_let_go`; on a stop, for
-        `shutdown_grace_seconds`), settle, and commit past them."""
+        `shutdown_grace_seconds`), write the ledger, and commit past them."""
         await self._let_go(self.settings.shutdown_grace_seconds if grace is None else grace)
         with contextlib.suppress(CustomerAsyncError):
-            await self._settler.flush()
+            await self._ledger.flush()
         await self._commit()
 
     async def _let_go(self, grace: float) -> None:
@@ -325,16 +323,16 @@ class CustomerService:
             self.tracing.answered(500)
             await self._answering.send_error(address, exc)
 
-    async def _settle_continuously(self, stop: asyncio.Event) -> None:
-        """Settle every few milliseconds; about once a second, renew the leases held long."""
+    async def _keep_ledger(self, stop: asyncio.Event) -> None:
+        """Write the ledger every `_LEDGER_INTERVAL` (when it moved, or to beat); about once a
+        second, renew the leases held long."""
         renewed = time.monotonic()
         while not stop.is_set():
-            await asyncio.sleep(_SETTLE_INTERVAL)
-            # A full batch settled: more are waiting, so settle on at once (between batches the
-            # flush's own awaits let requests run).
-            for _ in range(SETTLE_BACKLOG_LIMIT // SETTLE_BATCH):
-                if not self._settler.pending or await self._settler.flush() < SETTLE_BATCH:
-                    break
+            await asyncio.sleep(_LEDGER_INTERVAL)
+            try:
+                await self._ledger.flush()
+            except CustomerAsyncError as exc:
+                log.warning("writing the ledger failed, will try again: %s", exc)
             if time.monotonic() - renewed >= _RENEW_INTERVAL:
                 renewed = time.monotonic()
                 with contextlib.suppress(CustomerAsyncError):

@@ -265,9 +265,9 @@ class Settings(BaseSettings):
         default=10.0,
         gt=0,
         description=(
-            "Age after which an unpublished outbox entry is published by the sweep, which runs"
-            " twice in that time: what a dead instance left unsettled is published again within"
-            " 1.5 times this."
+            "Age after which an outbox entry this instance failed to publish is published by the"
+            " sweep, which runs twice in that time (so within 1.5 times this); what a dead"
+            " instance left is published within the session timeout plus this."
         ),
     )
     fault_crash_after_write: bool = Field(

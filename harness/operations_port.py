@@ -1,9 +1,9 @@
 """The service's operations port from outside: a bare HTTP exchange over loopback, its
-Prometheus text read series by series, and the wait for the outbox to be settled.
+Prometheus text read series by series, and the wait for the outbox to be published.
 
 The port serves one request per connection and closes it, so a few lines of HTTP/1.1 need no
-HTTP client. A reply can reach a driver just before the service hands its customer to the
-settler, so the outbox counts as settled only at two readings of 0 in a row.
+HTTP client. A reply can reach a driver just before the service's ledger counts its write as
+published, so the outbox counts as published only at two readings of 0 in a row.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ import re
 
 from harness.ports import LOOPBACK
 
-UNSETTLED_GAUGE = "customer_async_outbox_unsettled_customers"
-"""Customers whose published outbox the service has not emptied yet (the settler's backlog)."""
+UNPUBLISHED_GAUGE = "customer_async_outbox_unpublished_writes"
+"""Writes the service stored and has not published yet (its ledger's pending stamps)."""
 POLL_SECONDS = 0.25
-ZEROS_TO_SETTLE = 2
+ZEROS_TO_DRAIN = 2
 _READ_SECONDS = 5.0
 _SERIES = re.compile(r"^(?P<name>[^\s{]+)(?:\{(?P<labels>[^}]*)\})?\s+(?P<value>\S+)")
 _LABEL = re.compile(r'(\w+)="([^"]*)"')
@@ -95,15 +95,15 @@ async def read_gauge(port: int, name: str) -> float | None:
     return gauge_value(body, name) if status == 200 else None
 
 
-async def outbox_settled(port: int, within: float) -> float | None:
+async def outbox_published(port: int, within: float) -> float | None:
     """Seconds until the service's outbox read 0 twice in a row (None: not within `within`
     seconds, or the port did not say)."""
     loop = asyncio.get_running_loop()
     started = loop.time()
     zeros = 0
     while loop.time() - started < within:
-        zeros = zeros + 1 if await read_gauge(port, UNSETTLED_GAUGE) == 0 else 0
-        if zeros >= ZEROS_TO_SETTLE:
+        zeros = zeros + 1 if await read_gauge(port, UNPUBLISHED_GAUGE) == 0 else 0
+        if zeros >= ZEROS_TO_DRAIN:
             return loop.time() - started
         await asyncio.sleep(POLL_SECONDS)
     return None

@@ -63,9 +63,9 @@ class ServiceMetrics(Metrics):
             ["topic", "partition"],
             registry=registry,
         )
-        self._unsettled = Gauge(
-            "customer_async_outbox_unsettled_customers",
-            "Customers whose published outbox waits to be emptied (settled).",
+        self._unpublished = Gauge(
+            "customer_async_outbox_unpublished_writes",
+            "Writes stored and not yet known published (their outbox stamp is pending).",
             registry=registry,
         )
         self._swept = Gauge(
@@ -86,10 +86,10 @@ class ServiceMetrics(Metrics):
             registry=registry,
         )
 
-    def watch(self, *, in_flight: Callable[[], int], unsettled: Callable[[], int]) -> None:
+    def watch(self, *, in_flight: Callable[[], int], unpublished: Callable[[], int]) -> None:
         """Read these two gauges from the running service whenever metrics are scraped."""
         self._in_flight.set_function(in_flight)
-        self._unsettled.set_function(unsettled)
+        self._unpublished.set_function(unpublished)
 
     def request_handled(self, operation: str, status: int, seconds: float) -> None:
         self._requests.labels(operation=operation, status=str(status)).inc()

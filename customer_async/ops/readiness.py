@@ -7,8 +7,8 @@ Ready means all of:
 - its producer is connected (started, and its last send did not fail);
 - the store answered a ping within the last `STORE_ANSWER_MAX_AGE` seconds, and the latest
   ping did not fail;
-- its settle backlog (customers published and not settled yet) is below the limit at which it
-  stops fetching (`settle_backlog_limit`): past it, the instance sheds intake until it drains.
+- its writes stored and not yet published are below the limit at which it stops fetching
+  (`unpublished_limit`): past it, the instance sheds intake until they drain.
 
 `assess` applies the rules to a snapshot and names what is not ready; `StorePing` pings the
 store in the background so that a readiness probe never waits on it.
@@ -56,8 +56,8 @@ class Dependencies:
     consumer_joined: bool
     producer_connected: bool
     store: StoreAnswer
-    settle_backlog: int = 0
-    settle_backlog_limit: int | None = None
+    unpublished: int = 0
+    unpublished_limit: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,9 +96,9 @@ def assess(
         not_ready["store"] = "no ping answered yet"
     elif now - store.answered_at > store_max_age:
         not_ready["store"] = f"no ping answered for {now - store.answered_at:.0f} s"
-    limit = dependencies.settle_backlog_limit
-    if limit is not None and dependencies.settle_backlog >= limit:
-        not_ready["settling"] = f"{dependencies.settle_backlog} customers to settle"
+    limit = dependencies.unpublished_limit
+    if limit is not None and dependencies.unpublished >= limit:
+        not_ready["publishing"] = f"{dependencies.unpublished} writes to publish"
     return Readiness(not_ready)
 
 

@@ -6,8 +6,12 @@ conditional write:
 - `applied` holds the replies of the last requests applied to this customer (bounded): a request
   delivered again finds its reply here and is answered with it, never applied twice.
 - `outbox` holds what applied writes still have to publish, oldest first: their events, then
-  their reply. A write publishes every entry it finds before its own, so one customer's events
-  leave in the order its writes were applied, and the sweep publishes what nobody else did.
+  their reply. A write publishes every entry it finds unpublished before its own, so one
+  customer's events leave in the order its writes were applied, and the sweep publishes what
+  nobody else did.
+- `stamp` names the write that stored the outbox: its run and a number of that run's own. The
+  outbox is published once that run's ledger (ledger.py) says the number is, so nothing is
+  written to the customer after publishing; the next write leaves the published entries out.
 - `deleted_at` marks a tombstone: a deleted customer's bookkeeping is kept for a while so that a
   redelivered delete (or create) still finds its reply.
 """
@@ -41,6 +45,23 @@ class Publication:
     written_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
+@dataclass(frozen=True, slots=True, order=True)
+class Stamp:
+    """The write that stored an outbox: a run of the service and a number that run issued."""
+
+    run: str
+    number: int
+
+    def __str__(self) -> str:
+        return f"{self.run}#{self.number}"
+
+    @classmethod
+    def parse(cls, text: str) -> Stamp:
+        """The stamp `str(stamp)` wrote."""
+        run, _, number = text.rpartition("#")
+        return cls(run, int(number))
+
+
 @dataclass(frozen=True, slots=True)
 class CustomerRecord:
     """A stored customer with its bookkeeping (see the module docstring)."""
@@ -51,6 +72,7 @@ class CustomerRecord:
     applied: tuple[AppliedRequest, ...] = ()
     outbox: tuple[Publication, ...] = ()
     deleted_at: datetime | None = None
+    stamp: Stamp | None = None
 
     @property
     def live(self) -> bool:
@@ -78,9 +100,12 @@ class CustomerRecord:
         events: Iterable[Event],
         published_up_to: int,
         keep: int,
+        stamp: Stamp | None = None,
         now: datetime | None = None,
     ) -> CustomerRecord:
-        """The record after one more write: `resource` None deletes (keeps a tombstone).
+        """The record after one more write, stamped `stamp` (the write path always stamps; an
+        outbox without a stamp counts as unpublished): `resource` None deletes (keeps a
+        tombstone).
 
         The write carries its own publication (when `address` is given) behind every entry not
         yet published, and remembers its reply among the last `keep` requests (an entry still
@@ -99,6 +124,7 @@ class CustomerRecord:
             applied=_bounded((*self.applied, AppliedRequest(request_key, reply)), keep, outbox),
             outbox=outbox,
             deleted_at=when if resource is None else self.deleted_at,
+            stamp=stamp,
         )
 
 
@@ -110,6 +136,7 @@ def new_record(
     reply: Reply,
     address: ReplyAddress,
     events: Iterable[Event],
+    stamp: Stamp | None = None,
     now: datetime | None = None,
 ) -> CustomerRecord:
     """The record a create stores: version 1, its reply remembered, its events to publish."""
@@ -122,6 +149,7 @@ def new_record(
         events=events,
         published_up_to=0,
         keep=1,
+        stamp=stamp,
         now=now,
     )
 

@@ -2,18 +2,19 @@
 
 Every method goes through the store's retry policy (`retry.StoreRetry`) and raises
 `StoreUnavailable` once it is spent; `writing` and `settle` hold the customers through the
-store's `lease.Writers`. tests/protocol implements it in memory, with faults, for the simulation;
-the real-server tests are the contract test of `CustomerStore` against the same promises.
+store's `lease.Writers`. The store also keeps the runs' ledgers (`ledger.LedgerTable`).
+tests/protocol implements it in memory, with faults, for the simulation; the real-server tests
+are the contract test of `CustomerStore` against the same promises.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from customer_async.protocol.record import CustomerRecord
+from customer_async.protocol.record import CustomerRecord, Stamp
 from customer_async.types import Document
 
 
@@ -36,8 +37,7 @@ class CustomerWriter(Protocol):
 
 
 class Storage(Protocol):
-    """Customers with their bookkeeping (record.py), as the write path, settler and sweep use
-    them."""
+    """Customers with their bookkeeping (record.py), as the write path and sweep use them."""
 
     @property
     def unavailable(self) -> bool:
@@ -59,17 +59,24 @@ class Storage(Protocol):
 
     async def settle(self, published: Mapping[str, int]) -> list[str]:
         """Empties the outbox of each customer still at the version given; the customers dealt
-        with (the others were held by a writer: settled later)."""
+        with (the others were held by a writer: settled later). Only the recovery of what
+        another run left needs it: a run's own writes are published by its ledger."""
+        ...
+
+    async def stamped(self, stamps: Sequence[Stamp]) -> list[CustomerRecord]:
+        """The customers whose outbox carries one of these stamps."""
         ...
 
     async def unpublished(
-        self, written_before: datetime, limit: int = 1000, *, unmarked: bool = False
+        self, written_before: datetime, limit: int = 1000
     ) -> list[CustomerRecord]:
-        """Customers with outbox entries written before the given time, oldest id first."""
+        """Customers with outbox entries written before the given time and no stamp (stored by a
+        version before stamps), oldest id first."""
         ...
 
-    async def purge_tombstones(self, deleted_before: datetime) -> int:
-        """Removes deleted customers whose retention ended and whose outbox is empty."""
+    async def purge_tombstones(self, deleted_before: datetime, published: Mapping[str, int]) -> int:
+        """Removes deleted customers whose retention ended and whose outbox is published by the
+        runs' `published` numbers given (`ledger.outbox_published`)."""
         ...
 
     async def release_stranded_leases(self) -> int:

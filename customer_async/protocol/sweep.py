@@ -1,5 +1,5 @@
-"""The sweep: what no write published is published, expired leases are removed, old tombstones
-are purged.
+"""The sweep: what no write published is published, runs that are gone are recovered, expired
+leases are removed, old tombstones are purged.
 
 A crash between a write and its publish normally heals when the uncommitted request is delivered
 again, or when the customer is written next; the sweep covers the rest (a request answered 503
@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from customer_async.errors import CustomerAsyncError
 from customer_async.protocol.clock import SYSTEM_CLOCK, Clock
 from customer_async.protocol.lanes import Lanes
-from customer_async.protocol.settle import Settler
+from customer_async.protocol.ledger import Ledger, LedgerEntry, unrecovered
 from customer_async.protocol.storage import Storage
 from customer_async.protocol.writes import WritePath
 
@@ -29,16 +29,18 @@ every sweep: the store may have to read every customer to find them."""
 
 
 class Sweeper:
-    """Twice every `interval` seconds: remove expired leases, publish entries older than
-    `interval` (what a live instance publishes it settles within milliseconds; what is older
-    was left by one that died, or whose settle failed), purge expired tombstones. So an entry
-    left unsettled is published again within 1.5 `interval`."""
+    """Twice every `interval` seconds: remove expired leases; publish what this run stamped
+    `interval` ago and has not published (a publish that failed, a write abandoned); recover the
+    runs whose ledger stopped beating (their instance is gone); once after a start, publish
+    outboxes written before stamps existed; purge expired tombstones. So what a live instance
+    left unpublished is published within 1.5 `interval`, what a dead one left within its
+    ledger's `ttl` plus one `interval`."""
 
     def __init__(
         self,
         store: Storage,
         writes: WritePath,
-        settler: Settler,
+        ledger: Ledger,
         lanes: Lanes,
         *,
         interval: float,
@@ -48,14 +50,14 @@ class Sweeper:
     ) -> None:
         self._store = store
         self._writes = writes
-        self._settler = settler
+        self._ledger = ledger
         self._lanes = lanes
         self.interval = interval
         self._retention = timedelta(seconds=retention)
         self._purge_every = max(interval, retention / _PURGES_PER_RETENTION)
         self._swept = swept
         self._clock = clock
-        self._unmarked = True  # the first sweep also looks at documents older than `_pending`
+        self._unstamped = True  # the first sweep also looks for outboxes without a stamp
         self._last_purge = clock.monotonic()
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -75,29 +77,66 @@ class Sweeper:
         reaped = await self._store.reap_leases()
         if reaped:
             log.info("removed %d expired customer leases (their holders are gone)", reaped)
-        written_before = self._clock.now() - timedelta(seconds=self.interval)
-        recovered = await self.recover(written_before, unmarked=self._unmarked)
-        self._unmarked = False
+        recovered = await self._own()
+        for gone in await self._ledger.gone():
+            recovered += await self._recover(gone)
+        if self._unstamped:
+            written_before = self._clock.now() - timedelta(seconds=self.interval)
+            recovered += await self.recover(written_before)
+            self._unstamped = False
         self._swept(recovered)
         if recovered:
             log.info("published the outbox entries of %d customers", recovered)
         if self._clock.monotonic() - self._last_purge >= self._purge_every:
-            await self._store.purge_tombstones(self._clock.now() - self._retention)
+            coverage = await self._ledger.coverage()
+            await self._store.purge_tombstones(self._clock.now() - self._retention, coverage)
             self._last_purge = self._clock.monotonic()
         return recovered
 
-    async def recover(self, written_before: datetime, *, unmarked: bool = False) -> int:
-        """Publish the outbox entries written before the given time; returns how many customers.
+    async def _own(self) -> int:
+        """This run's stamps left pending for `interval`: published if the customer carries
+        the stamp still, else done (a later write carried the entries, or the write never
+        landed). Returns how many were published."""
+        published = 0
+        for stamp, customer_id in self._ledger.stale(self.interval):
+            async with self._lanes.hold(customer_id):
+                if not self._ledger.waiting(stamp):
+                    continue
+                current = await self._store.load(customer_id)
+                if current is not None and current.stamp == stamp and current.outbox:
+                    await self._writes.publish(current)
+                    published += 1
+                self._ledger.done(stamp)
+        return published
 
-        Each customer is published in its lane, oldest entry first, and read again there.
-        """
+    async def _recover(self, gone: LedgerEntry) -> int:
+        """A gone run's customers that may hold unpublished entries are published and settled;
+        then its ledger goes. Returns how many were published."""
+        left = published = 0
+        for found in await self._store.stamped(unrecovered(gone)):
+            async with self._lanes.hold(found.customer_id):
+                current = await self._store.load(found.customer_id)
+                if current is None or current.stamp != found.stamp or not current.outbox:
+                    continue  # written since: that write carried the entries
+                if await self._writes.publish(current):
+                    published += 1
+                settled = await self._store.settle({current.customer_id: current.version})
+                left += current.customer_id not in settled  # held by a writer: next sweep
+        if left:
+            log.info("run %s: %d customers to settle at the next sweep", gone.run, left)
+        else:
+            await self._ledger.forget(gone)
+            log.info("recovered run %s (its instance is gone): %d customers", gone.run, published)
+        return published
+
+    async def recover(self, written_before: datetime) -> int:
+        """Publish and settle the outboxes without a stamp written before the given time (by a
+        version before stamps); returns how many customers."""
         found = await self._store.unpublished(written_before)
-        if unmarked:
-            found += await self._store.unpublished(written_before, unmarked=True)
         for stale in found:
             async with self._lanes.hold(stale.customer_id):
                 current = await self._store.load(stale.customer_id)
-                if current is not None:
+                if current is not None and current.stamp is None and current.outbox:
                     await self._writes.publish(current)
-        await self._settler.flush()
+                    await self._store.settle({current.customer_id: current.version})
         return len(found)

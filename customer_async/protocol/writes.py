@@ -1,12 +1,13 @@
-"""The write path: one read, one conditional write, then publish; settled later in bulk.
+"""The write path: one read, one conditional write, then publish; nothing written after that.
 
 For a create, patch or delete:
 1. read the customer with its bookkeeping (a create first just inserts: its id is new);
 2. if the request is among those the customer remembers, it was applied before: publish what is
    still unpublished and answer with the remembered reply;
 3. else decide the change (handlers/), and write it together with its reply (remembered) and its
-   publication (outbox), behind every entry still unpublished, conditioned on the version read;
-4. publish the outbox in order, events before the reply, and hand the customer to the settler.
+   publication (outbox), behind every entry still unpublished, stamped with a number of this
+   run's ledger and conditioned on the version read;
+4. publish the outbox in order, events before the reply, and tell the ledger the number is done.
 
 A write whose outcome is unknown (an acknowledgement lost with the connection) is retried: the
 retried command either lands or finds the version moved, and the next read shows whether the
@@ -39,8 +40,8 @@ from customer_async.handlers import (
     patch_customer,
 )
 from customer_async.protocol.clock import SYSTEM_CLOCK, Clock
-from customer_async.protocol.record import CustomerRecord, Publication, new_record
-from customer_async.protocol.settle import Settler
+from customer_async.protocol.ledger import Ledger
+from customer_async.protocol.record import CustomerRecord, Publication, Stamp, new_record
 from customer_async.protocol.storage import CustomerWriter, Storage
 from customer_async.replies import error_reply
 from customer_async.types import Change, Command, Document, Operation, Reply, ReplyAddress
@@ -60,7 +61,7 @@ class WritePath:
         self,
         context: HandlerContext,
         answering: Answering,
-        settler: Settler,
+        ledger: Ledger,
         *,
         storage: Storage | None = None,
         clock: Clock = SYSTEM_CLOCK,
@@ -69,7 +70,7 @@ class WritePath:
         self._context = context
         self._store: Storage = context.store if storage is None else storage
         self._answering = answering
-        self._settler = settler
+        self._ledger = ledger
         self._keep = context.settings.requests_remembered
         self._crash_after_write = crash_after_write
         self._writing: set[asyncio.Task[object]] = set()
@@ -128,11 +129,12 @@ class WritePath:
                 reply=change.reply,
                 address=address,
                 events=change.events,
+                stamp=await self._ledger.stamp(wanted),
                 now=self._clock.now(),
             )
             self._writes_now()
             if await self._store.insert(record, self._context.shadow(record.resource)):
-                await self._written(record)
+                await self._written(record, superseded=None)
                 return change.reply
             # The id is taken: this very create was applied before.
         else:
@@ -141,14 +143,15 @@ class WritePath:
             outcome = await self._apply_held(command, address, customer)
         if isinstance(outcome, Reply):  # applied before: answered again
             return outcome
-        await self._written(outcome)
-        return _remembered(outcome, command.request_key)
+        written, before = outcome
+        await self._written(written, superseded=before.stamp)
+        return _remembered(written, command.request_key)
 
     async def _apply_held(
         self, command: Command, address: ReplyAddress, customer: CustomerWriter
-    ) -> CustomerRecord | Reply:
-        """Read, decide, write conditionally: the record written, or the reply of a request
-        applied before (answered again here)."""
+    ) -> tuple[CustomerRecord, CustomerRecord] | Reply:
+        """Read, decide, write conditionally: the record written and the one it replaced, or the
+        reply of a request applied before (answered again here)."""
         for attempt in range(MAX_WRITE_ATTEMPTS):
             current = await customer.load()
             if current is None:
@@ -164,10 +167,12 @@ class WritePath:
                 return again
             if not current.live:
                 raise CustomerNotFound(f"no customer with id {customer.customer_id!r}")
-            after = self._decide(command, current, address)
+            published = await self._ledger.published_outbox(current)
+            stamp = await self._ledger.stamp(current.customer_id)
+            after = self._decide(command, current, address, stamp, published=published)
             self._writes_now()
             if await customer.write(current, after, self._context.shadow(after.resource)):
-                return after
+                return after, current
             # Another writer came first (MongoDB, another instance): read again, after a pause
             # that keeps two instances from colliding in step.
             await asyncio.sleep(random.uniform(0, 0.002 * (attempt + 1)))
@@ -177,9 +182,17 @@ class WritePath:
         )
 
     def _decide(
-        self, command: Command, current: CustomerRecord, address: ReplyAddress
+        self,
+        command: Command,
+        current: CustomerRecord,
+        address: ReplyAddress,
+        stamp: Stamp,
+        *,
+        published: bool,
     ) -> CustomerRecord:
-        """The record after this command; a refusal that depends on the state is remembered."""
+        """The record after this command, stamped `stamp`, carrying the current outbox unless it
+        is `published`; a refusal that depends on the state is remembered."""
+        published_up_to = current.version if published else 0
         try:
             change: Change = (
                 patch_customer(command, current.resource)
@@ -194,8 +207,9 @@ class WritePath:
                 resource=current.resource,
                 address=address,
                 events=(),
-                published_up_to=self._settler.published_up_to(current.customer_id),
+                published_up_to=published_up_to,
                 keep=self._keep,
+                stamp=stamp,
                 now=self._clock.now(),
             )
         return current.applied_write(
@@ -204,16 +218,20 @@ class WritePath:
             resource=change.resource,
             address=address,
             events=change.events,
-            published_up_to=self._settler.published_up_to(current.customer_id),
+            published_up_to=published_up_to,
             keep=self._keep,
+            stamp=stamp,
             now=self._clock.now(),
         )
 
-    async def _written(self, record: CustomerRecord) -> None:
+    async def _written(self, record: CustomerRecord, *, superseded: Stamp | None) -> None:
+        """Publish what this write stored (all of it: it was just written), and mark done the
+        stamp it replaced, whose entries it carried when they were unpublished."""
         if self._crash_after_write:
             log.critical("test fault: exiting between the store write and the publish")
             os._exit(70)
-        await self.publish(record)
+        await self._publish_all(record)
+        self._ledger.done(superseded)
 
     async def _answer_again(
         self, current: CustomerRecord, request_key: str, address: ReplyAddress, reply: Reply
@@ -224,19 +242,18 @@ class WritePath:
             await self._answering.send(address, reply)
 
     async def publish(self, record: CustomerRecord) -> tuple[Publication, ...]:
-        """Publish the record's outbox entries this instance has not published, in order."""
-        entries = record.unpublished(self._settler.published_up_to(record.customer_id))
+        """Publish the record's outbox, in order, unless its stamp says it is published."""
+        if await self._ledger.published_outbox(record):
+            return ()
+        return await self._publish_all(record)
+
+    async def _publish_all(self, record: CustomerRecord) -> tuple[Publication, ...]:
+        entries = record.outbox
         if entries:
             await self._answering.publish(
                 [(entry.address, _reply_of(record, entry), entry.events) for entry in entries]
             )
-            self._settler.published(record.customer_id, entries[-1].seq, record.version)
-        elif record.outbox:
-            self._settler.published(
-                record.customer_id,
-                self._settler.published_up_to(record.customer_id),
-                record.version,
-            )
+        self._ledger.done(record.stamp)
         return entries
 
 

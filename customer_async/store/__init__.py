@@ -1,8 +1,8 @@
 """The customer store on PyMongo's async API; the only package that imports pymongo.
 
 One document per customer, its resource at the top level and its bookkeeping in `_`-prefixed
-fields beside it; a write is one read and one conditional write of that document, and publishing
-settles in one bulk write for many customers at once.
+fields beside it; a write is one read and one conditional write of that document, and what it
+published is recorded in its run's ledger, one small document per running instance.
 
 Only single-document atomic writes, unique indexes, findAndModify and simple
 find/sort/skip/limit/count are used: what MongoDB and FerretDB both do
@@ -13,6 +13,7 @@ none is used (bounded arrays are computed here and `$set` whole).
 - `customers`: `CustomerStore`, the owner: the client, the retry policy, the writes;
 - `mapping`: a `CustomerRecord` as its stored document, and back (pure);
 - `leases`: the writer leases' collection, on FerretDB (the protocol is `protocol/lease.py`);
+- `ledgers`: the runs' ledgers' collection (the protocol is `protocol/ledger.py`);
 - `queries`: a customer's resource, a page of a list and its count;
 - `pushdown`: a filter rewritten for what FerretDB hands PostgreSQL (pure);
 - `lists`: lists on FerretDB, read an id bucket at a time;

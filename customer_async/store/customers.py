@@ -1,8 +1,9 @@
 """`CustomerStore`: the one client and retry policy, the writes, and the parts composed around them.
 
 A write is one read and one conditional write of the customer's one document (mapping.py), made
-while no other instance writes it (leases.py, on FerretDB); publishing settles in one bulk write
-for many customers at once. Reads for clients are queries.py's, through the same retry policy.
+while no other instance writes it (leases.py, on FerretDB); what it publishes is recorded in its
+run's ledger (ledgers.py), not in the customer. Reads for clients are queries.py's, through the
+same retry policy.
 """
 
 from __future__ import annotations
@@ -24,13 +25,15 @@ from customer_async.errors import InternalError, StoreUnavailable
 from customer_async.interfaces import NO_METRICS, Metrics
 from customer_async.log_limits import OutageLog
 from customer_async.protocol.lease import Writers
-from customer_async.protocol.record import CustomerRecord
+from customer_async.protocol.ledger import Ledger, outbox_published
+from customer_async.protocol.record import CustomerRecord, Stamp
 from customer_async.protocol.retry import StoreRetry
 from customer_async.settings import Settings
 from customer_async.store.errors import is_transient
 from customer_async.store.indexes import FILTER_INDEXES
 from customer_async.store.inserts import insert_each
 from customer_async.store.leases import writers_for
+from customer_async.store.ledgers import MongoLedgers
 from customer_async.store.mapping import Stored, bookkeeping, to_document, to_record
 from customer_async.store.queries import CustomerQueries, Page
 from customer_async.types import Document
@@ -53,6 +56,10 @@ _SETTLE_COMMANDS = 4
 """Settle commands out at once: the store works on a few in parallel best. On FerretDB they
 hold up to `_SETTLE_COMMANDS * _SETTLES_PER_COMMAND` (32) of its PostgreSQL connections: with
 the local stack's pool of 150, four instances settling at once leave room for their other work."""
+_STAMP_LOOKUPS = 8
+"""Stamps looked up at once on FerretDB (one pushed-down equality each: it pushes no `$in`)."""
+_STAMPS_PER_FIND = 1000
+"""Stamps per `$in` on MongoDB."""
 _PURGE_BATCH = 500
 _PURGE_BATCHES = 20
 """Tombstones go in deletes of this many, at most this many deletes per sweep."""
@@ -81,6 +88,9 @@ class CustomerStore:
         self._client = client
         self._customers: AsyncCollection[Stored] = client[database]["customer"]
         self._leases: AsyncCollection[Stored] = client[database]["customer_lease"]
+        self._ledgers: AsyncCollection[Stored] = client[database]["customer_ledger"]
+        # A run of the service: a stable instance id names each of its runs apart.
+        self._run = f"{self._holder}/{uuid.uuid4().hex[:12]}" if instance_id else self._holder
         self._retry = StoreRetry(
             retry_seconds,
             is_transient,
@@ -174,6 +184,11 @@ class CustomerStore:
                 )
         return self._writers
 
+    def ledger(self) -> Ledger:
+        """This run's ledger (protocol/ledger.py), kept in `customer_ledger`; its heartbeat
+        lapses after the lease time, as a silent holder's leases do."""
+        return Ledger(MongoLedgers(self._ledgers), self._retry, run=self._run, ttl=self._lease_ttl)
+
     async def release_stranded_leases(self) -> int:
         """At start-up: the leases this instance (by its stable id) held when it last stopped
         without giving them back, released at once instead of blocking those customers until
@@ -258,11 +273,11 @@ class CustomerStore:
         return await self._retrying("write", run)
 
     async def settle(self, published: Mapping[str, int]) -> list[str]:
-        """Empties the outbox of each customer still at the version given (one bulk write).
+        """Empties the outbox of each customer still at the version given (bulk writes).
 
-        A customer written again since keeps its outbox: the newer write carried only what it
-        found unpublished, and its own settle empties it. Returns the customers dealt with; the
-        others (another writer held them) are to be settled later.
+        A customer written again since keeps its outbox: the newer write carried what it found
+        unpublished, under its own stamp. Returns the customers dealt with; the others (another
+        writer held them) are to be settled later. Only the recovery of a gone run settles.
         """
         if not published:
             return []
@@ -299,20 +314,41 @@ class CustomerStore:
             await self._retrying("settle", run)
         return list(held)
 
-    async def unpublished(
-        self, written_before: datetime, limit: int = 1000, *, unmarked: bool = False
-    ) -> list[CustomerRecord]:
-        """Customers with outbox entries written before the given time.
+    async def stamped(self, stamps: Sequence[Stamp]) -> list[CustomerRecord]:
+        """The customers whose outbox carries one of these stamps, by the indexed `_stamp`: one
+        `$in` a thousand at a time on MongoDB, one pushed-down equality each on FerretDB (a
+        gone run leaves about a block of them)."""
+        keys = [str(stamp) for stamp in stamps]
+        found: list[Stored] = []
+        if await self._queries.on_ferretdb():
+            for start in range(0, len(keys), _STAMP_LOOKUPS):
+                chunk = keys[start : start + _STAMP_LOOKUPS]
 
-        Found by their `_pending` mark, an equality every store serves from an index (FerretDB
-        pushes down neither `$lt` nor a dotted path: without it, each sweep read every
-        customer). `unmarked`: those written before the mark existed instead (once per start).
-        """
-        pending: Document | bool = {"$exists": False} if unmarked else True
+                async def lookups(chunk: list[str] = chunk) -> list[Stored | None]:
+                    finds = (self._customers.find_one({"_stamp": key}) for key in chunk)
+                    return list(await asyncio.gather(*finds))
+
+                lookup = await self._retrying("stamp lookup", lookups)
+                found.extend(doc for doc in lookup if doc is not None)
+        else:
+            for start in range(0, len(keys), _STAMPS_PER_FIND):
+                part = keys[start : start + _STAMPS_PER_FIND]
+
+                async def find(part: list[str] = part) -> list[Stored]:
+                    return await self._customers.find({"_stamp": {"$in": part}}).to_list()
+
+                found.extend(await self._retrying("stamp lookup", find))
+        return [to_record(doc) for doc in found]
+
+    async def unpublished(
+        self, written_before: datetime, limit: int = 1000
+    ) -> list[CustomerRecord]:
+        """Customers with outbox entries written before the given time and no stamp (stored by
+        a version before stamps): found by their `_pending` mark, an indexed equality."""
 
         async def run() -> list[Stored]:
             cursor = self._customers.find(
-                {"_pending": pending, "_outbox.at": {"$lt": written_before}},
+                {"_pending": True, "_outbox.at": {"$lt": written_before}},
                 sort=[("_id", ASCENDING)],
                 limit=limit,
             )
@@ -320,25 +356,33 @@ class CustomerStore:
 
         return [to_record(doc) for doc in await self._retrying("unpublished scan", run)]
 
-    async def purge_tombstones(self, deleted_before: datetime) -> int:
-        """Removes deleted customers whose retention ended and whose outbox is empty, in batches
-        of `_PURGE_BATCH` (one unbounded multi-delete could hold the store for minutes after a
-        mass delete); at most `_PURGE_BATCHES` per call, the rest at the next."""
-        expired: Document = {"_deletedAt": {"$lt": deleted_before}, "_outbox": {"$size": 0}}
+    async def purge_tombstones(self, deleted_before: datetime, published: Mapping[str, int]) -> int:
+        """Removes deleted customers whose retention ended and whose outbox is published (by
+        the runs' `published` numbers given), in batches of `_PURGE_BATCH` (one unbounded
+        multi-delete could hold the store for minutes after a mass delete); at most
+        `_PURGE_BATCHES` per call, the rest at the next."""
+        expired: Document = {"_deletedAt": {"$lt": deleted_before}}
+        seen: set[str] = set()
 
-        async def batch() -> int:
-            cursor = self._customers.find(expired, projection={"_id": 1}, limit=_PURGE_BATCH)
-            ids = [doc["_id"] for doc in await cursor.to_list()]
+        async def batch() -> tuple[int, int]:
+            cursor = self._customers.find(
+                {**expired, "_id": {"$nin": sorted(seen)}} if seen else expired,
+                projection={"_outbox": 1, "_stamp": 1, "_version": 1},
+                limit=_PURGE_BATCH,
+            )
+            documents = await cursor.to_list()
+            ids = [doc["_id"] for doc in documents if outbox_published(to_record(doc), published)]
+            seen.update(doc["_id"] for doc in documents if doc["_id"] not in ids)
             if not ids:
-                return 0
+                return len(documents), 0
             result = await self._customers.delete_many({"_id": {"$in": ids}, **expired})
-            return result.deleted_count
+            return len(documents), result.deleted_count
 
         purged = 0
         for _ in range(_PURGE_BATCHES):
-            deleted = await self._retrying("purge tombstones", batch)
+            read, deleted = await self._retrying("purge tombstones", batch)
             purged += deleted
-            if deleted < _PURGE_BATCH:
+            if read < _PURGE_BATCH:
                 break
         return purged
 

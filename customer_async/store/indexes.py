@@ -1,6 +1,8 @@
 """The indexes the service's queries read through, made for the way each server uses them.
 
-The sweep's (`_outbox.at`, `_deletedAt`, `_pending`) on every server; then, for lists:
+The sweep's (`_stamp`, `_deletedAt`, `_pending`) on every server (the `_outbox.at` index of
+earlier versions is dropped: the sweep no longer reads by age, and a write had to maintain it);
+then, for lists:
 
 - *MongoDB:* `{attribute: 1, _id: 1}` for each filtered attribute. Every list sorts last by `_id`,
   so an equality filter on the attribute is served in id order straight from the index (no sort;
@@ -58,10 +60,12 @@ async def create_indexes(
 ) -> None:
     """Creates the sweep's indexes and those of `extra` (the filtered attributes) for lists, as
     the module docstring says (idempotent); `types`: the attribute types."""
-    # The sweep looks for old unpublished entries and expired tombstones.
-    await customers.create_index([("_outbox.at", ASCENDING)], name="outbox_written_at")
+    # The sweep looks up a gone run's stamps, unstamped outboxes and expired tombstones.
+    await customers.create_index([("_stamp", ASCENDING)], name="stamp")
     await customers.create_index([("_deletedAt", ASCENDING)], name="tombstones")
     await customers.create_index([("_pending", ASCENDING)], name="pending")
+    if "outbox_written_at" in await customers.index_information():
+        await customers.drop_index("outbox_written_at")
     if not ferretdb:
         existing = await customers.index_information()
         for path in extra:

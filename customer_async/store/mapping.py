@@ -3,8 +3,9 @@
 One document per customer: `_id` is the customer id, the resource's attributes sit at the top
 level (so filters are plain dotted paths), and bookkeeping lives in `_`-prefixed fields that never
 reach a reply or event (attribute_names.py keeps clients from using such names): `_version`,
-`_applied`, `_outbox` and `_deletedAt` (see protocol/record.py for what each promises),
-`_pending` (the outbox is not empty: what the sweep finds customers by), and `_dt`, the shadow
+`_applied`, `_outbox`, `_stamp` and `_deletedAt` (see protocol/record.py for what each
+promises; `_stamp` is an indexed string, what the sweep finds a gone run's customers by),
+`_pending` (an outbox without a stamp, stored by a version before stamps), and `_dt`, the shadow
 lists compare instead of the resource (query/shadow.py: date-times as instants, id buckets, flat
 values of paths into arrays). Everything a write needs is in that one document.
 
@@ -19,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from customer_async.protocol.record import AppliedRequest, CustomerRecord, Publication
+from customer_async.protocol.record import AppliedRequest, CustomerRecord, Publication, Stamp
 from customer_async.types import Document, Event, Reply, ReplyAddress
 
 Stored = dict[str, Any]
@@ -29,7 +30,7 @@ INTERNAL_PREFIX = "_"
 """What the name of every bookkeeping field starts with (`_id` included)."""
 LIVE: Document = {"_deletedAt": None}
 """The condition a customer that is not a tombstone meets."""
-WITHOUT_BOOKKEEPING: Document = {"_applied": 0, "_outbox": 0, "_pending": 0, "_dt": 0}
+WITHOUT_BOOKKEEPING: Document = {"_applied": 0, "_outbox": 0, "_pending": 0, "_stamp": 0, "_dt": 0}
 """The projection reads of resources use: the bookkeeping stays on the server."""
 
 
@@ -52,7 +53,8 @@ def bookkeeping(record: CustomerRecord, shadow: Document) -> Document:
         "_dt": shadow,
         "_applied": [_applied_document(a, resource) for a in record.applied],
         "_outbox": [_publication_document(p, resource) for p in record.outbox],
-        "_pending": bool(record.outbox),
+        "_stamp": None if record.stamp is None else str(record.stamp),
+        "_pending": bool(record.outbox) and record.stamp is None,
         "_deletedAt": record.deleted_at,
     }
 
@@ -68,7 +70,14 @@ def to_record(stored: Stored) -> CustomerRecord:
         applied=tuple(_applied_request(a, resource) for a in stored.get("_applied") or ()),
         outbox=tuple(_publication(p, customer_id, resource) for p in stored.get("_outbox") or ()),
         deleted_at=stored.get("_deletedAt"),
+        stamp=stamp_of(stored),
     )
+
+
+def stamp_of(stored: Mapping[str, Any]) -> Stamp | None:
+    """The stamp on a stored document's outbox, if any."""
+    text = stored.get("_stamp")
+    return None if text is None else Stamp.parse(text)
 
 
 def _applied_document(applied: AppliedRequest, resource: Document) -> Document:

@@ -28,7 +28,7 @@ INVARIANTS = {
     "every event belongs to an applied request (none invented)",
     "every applied write published its events (none lost)",
     "each customer's events in its write order (versions, first publication)",
-    "no customer left with a non-empty _outbox (30 s after the last fault)",
+    "no customer left with an unpublished outbox (30 s after the last fault)",
     "no document left in customer_lease (30 s after the last fault)",
     "instances alive at the end",
     "SIGTERM exits clean (status 0)",

@@ -61,7 +61,7 @@ async def test_leftovers_fail_when_the_store_keeps_an_outbox_or_a_lease() -> Non
     ledger = await ledger_with((201, CREATED, 1.0))
     left = Leftovers(outbox=["c1"], leases=["c2 held by x"], read_at=130.0, readings=3)
     end = EndFacts(True, [], {}, [], left, last_fault_over=100.0)
-    outbox = check(ledger, "no customer left with a non-empty _outbox", end)
+    outbox = check(ledger, "no customer left with an unpublished outbox", end)
     leases = check(ledger, "no document left in customer_lease", end)
     assert (outbox.ok, outbox.failures) == (False, ["c1"])
     assert (leases.ok, leases.failures) == (False, ["c2 held by x"])

@@ -14,16 +14,28 @@ from customer_async.settings import Settings
 pytestmark = pytest.mark.e2e
 
 
-async def test_unsettled_outboxes_and_leases_are_found_until_they_are_gone(
+async def test_unpublished_outboxes_and_leases_are_found_until_they_are_gone(
     settings: Settings, mongo: AsyncMongoClient[dict[str, object]]
 ) -> None:
     database = mongo[settings.mongodb_database]
+    entry = {
+        "seq": 1,
+        "k": "k",
+        "to": {"channel": "c", "correlationId": "c", "requestTopic": "t"},
+        "events": [],
+        "at": datetime.now(UTC),
+    }
     await database["customer"].insert_many(
         [
             {"_id": "settled", "_outbox": []},
-            {"_id": "unsettled", "_outbox": [{"at": datetime.now(UTC)}]},
+            {"_id": "published", "_outbox": [entry], "_stamp": "run/a#2"},
+            {"_id": "recovered run", "_outbox": [entry], "_stamp": "run/gone#9"},
+            {"_id": "unsettled", "_outbox": [entry], "_stamp": "run/a#3"},
             {"_id": "no-outbox-field"},
         ]
+    )
+    await database["customer_ledger"].insert_one(
+        {"_id": "run/a", "published": 2, "reserved": 512, "beat": datetime.now(UTC)}
     )
     await database["customer_lease"].insert_one({"_id": "leased", "holder": "gone", "token": "t"})
 

@@ -67,7 +67,8 @@ async def test_concurrent_patches_through_two_instances_all_apply(
 
     # A write that finds another instance's entry still unpublished publishes it first (so the
     # customer's events stay in write order): such an event may arrive twice, with one eventId;
-    # the create's own entry too, when the first patch read it before its settle.
+    # the create's own entry too, when the first patch read it before the creating instance's
+    # ledger said it was published.
     again = [e for e in caused if e.event_type == "CustomerCreateEvent"]
     assert all(e.event_id == again[0].event_id for e in again)
     caused = [e for e in caused if e.event_type != "CustomerCreateEvent"]

@@ -84,7 +84,7 @@ async def test_a_rebalance_does_not_wait_for_a_write_stuck_on_a_dead_holders_lea
     created = await customer_client.create(create_request())
     leases = mongo[settings.mongodb_database]["customer_lease"]
     expires = datetime.now(UTC) + timedelta(seconds=300)
-    # The settle after the create holds the customer's lease for a moment: take it after that.
+    # A write of the customer may hold its lease for a moment: take it after that.
     while True:
         try:
             await leases.insert_one({"_id": created["id"], "token": "t", "expires": expires})

@@ -21,6 +21,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 
 from customer_async.settings import Settings
 from customer_async.types import Operation
+from harness.outbox import unpublished_customers
 from tests.e2e.conftest import StartService
 from tests.support.client import Received, ServiceClient
 from tests.support.examples import create_request
@@ -97,22 +98,24 @@ async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 20.0
     return True
 
 
-async def settled(customers: Customers, customer_id: str) -> None:
-    """Returns once the customer's document has nothing left to publish."""
+async def published(customers: Customers, customer_id: str) -> None:
+    """Returns once the customer's document has nothing left to publish (its ledger says so)."""
 
-    async def empty_outbox() -> bool:
-        found = await customers.find_one({"_id": customer_id})
-        return found is not None and not found.get("_outbox")
+    async def nothing_left() -> bool:
+        found = await customers.find_one({"_id": customer_id}, {"_id": 1})
+        return found is not None and not await unpublished_customers(
+            customers.database, [customer_id]
+        )
 
-    assert await eventually(empty_outbox), f"customer {customer_id} not settled"
+    assert await eventually(nothing_left), f"customer {customer_id} not published"
 
 
 async def create(client: ServiceClient, customers: Customers, name: str) -> dict[str, Any]:
-    """A customer created without faults, its creation settled."""
+    """A customer created without faults, its creation published."""
     reply = await client.call(Operation.CREATE, create_request(name=name))
     assert reply.status == 201, reply.body
     customer: dict[str, Any] = reply.body
-    await settled(customers, customer["id"])
+    await published(customers, customer["id"])
     return customer
 
 
@@ -266,81 +269,50 @@ def mentions(value: Any, wanted: str) -> bool:
     return bool(value == wanted)
 
 
-def the_settle_of(customer_id: str, version: int, correlation_id: str) -> Callable[..., bool]:
-    """The settle (outbox emptied after publishing) of one write of the customer.
-
-    The service settles by the version it published up to; a service that pulls single entries
-    names the entry instead. Either way, a statement about this customer and this write.
-    """
-
-    def picks(command: StoreCommand) -> bool:
-        return settles(command) and any(
-            s["q"].get("_id") == customer_id
-            and (s["q"].get("_version") == version or mentions(s["u"], correlation_id))
-            for s in command.statements
-        )
-
-    return picks
-
-
-async def test_no_tombstone_left_after_failed_settles(
+async def test_no_tombstone_left_after_failed_ledger_writes(
     client: ServiceClient, faults: StoreFaults, customers: Customers
 ) -> None:
-    """Deleted customers whose settles failed are gone after retention and a sweep.
+    """Customers deleted while the ledger cannot be written (past the retry budget) are gone
+    after retention and a sweep, and the ledger catches up once the store takes it again.
 
-    One customer's delete is not settled for longer than the retry budget; another's patch is
-    not, and that customer is deleted (and the delete settled) while the patch's entry waits.
+    One customer is deleted during the ledger's outage; another is patched during it and then
+    deleted after it: neither tombstone may wait for the other's number.
     """
-    deleted = await create(client, customers, "Delete, settle fails")
-    failing = faults.drop_before(
-        "update", collection="customer", about=deleted["id"], where=settles, times=None
-    )
+    ledger = customers.database["customer_ledger"]
+    deleted = await create(client, customers, "Deleted, ledger fails")
+    patched = await create(client, customers, "Patched, ledger fails, then deleted")
+    failing = faults.drop_before("update", collection="customer_ledger", times=None)
     reply = await client.call(Operation.DELETE, parameters={"id": deleted["id"]})
     assert reply.status == 204, reply.body
-    await asyncio.sleep(RETRY_SECONDS + 1.0)  # past the budget: the settle gave up
-    assert len(failing.hits) >= 2, "the delete's settle was not failed"
-    faults.clear()
-
-    patched = await create(client, customers, "Patch settle fails, then deleted")
-    patch = str(uuid.uuid4())
-    failing = faults.drop_before(
-        "update",
-        collection="customer",
-        where=the_settle_of(patched["id"], version=2, correlation_id=patch),
-        times=None,
+    patch = await client.call(
+        Operation.PATCH, {"description": "while failing"}, parameters={"id": patched["id"]}
     )
-    await client.send(
-        Operation.PATCH,
-        {"description": "unsettled"},
-        parameters={"id": patched["id"]},
-        correlation_id=patch,
-    )
-    assert (await client.reply(patch)).status == 200
-    await asyncio.sleep(RETRY_SECONDS + 1.0)
-    assert len(failing.hits) >= 2, "the patch's settle was not failed"
-    delete = await client.send(Operation.DELETE, parameters={"id": patched["id"]})
-    assert delete is not None
-    assert (await client.reply(delete)).status == 204
-
-    async def delete_settled() -> bool:
-        found = await customers.find_one({"_id": patched["id"]})
-        return found is None or not mentions(found.get("_outbox"), delete)
-
-    assert await eventually(delete_settled), "the delete was not settled"
+    assert patch.status == 200, patch.body
+    await asyncio.sleep(RETRY_SECONDS + 1.0)  # past the budget: ledger writes gave up
+    assert len(failing.hits) >= 2, "the ledger writes were not failed"
+    [stalled] = await ledger.find({}).to_list()
     faults.clear()
+    reply = await client.call(Operation.DELETE, parameters={"id": patched["id"]})
+    assert reply.status == 204, reply.body
 
-    ids = {"delete unsettled": deleted["id"], "patch unsettled": patched["id"]}
+    ids = [deleted["id"], patched["id"]]
 
     async def purged() -> bool:
-        return await customers.count_documents({"_id": {"$in": list(ids.values())}}) == 0
+        return await customers.count_documents({"_id": {"$in": ids}}) == 0
 
     await eventually(purged, timeout=15)
     left = {
-        what: {k: v for k, v in found.items() if k.startswith("_")}
-        for what, customer_id in ids.items()
+        customer_id: {k: v for k, v in found.items() if k.startswith("_")}
+        for customer_id in ids
         if (found := await customers.find_one({"_id": customer_id})) is not None
     }
     assert left == {}, f"left in the store after retention and sweeps: {left}"
+
+    async def caught_up() -> bool:
+        entry = await ledger.find_one({"_id": stalled["_id"]})
+        return entry is not None and entry["published"] >= stalled["published"] + 3
+
+    assert await eventually(caught_up), "the ledger did not catch up after the outage"
 
 
 async def test_no_journal_and_bounded_bookkeeping_after_many_writes(
@@ -370,7 +342,7 @@ async def test_no_journal_and_bounded_bookkeeping_after_many_writes(
         return [d["_id"] for d in await customers.find({}, {"_id": 1}).to_list()] == [kept]
 
     assert await eventually(only_the_live_one_left, timeout=15), "tombstones not purged"
-    await settled(customers, kept)
+    await published(customers, kept)
     names = await mongo[settings.mongodb_database].list_collection_names()
     assert "request_journal" not in names, names
     stored = await customers.find_one({"_id": kept})

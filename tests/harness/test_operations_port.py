@@ -9,17 +9,17 @@ from harness.operations_port import gauge_value, read, samples
 from harness.ports import free_port
 
 EXPOSITION = """\
-# HELP customer_async_outbox_unsettled_customers Customers whose outbox waits.
-# TYPE customer_async_outbox_unsettled_customers gauge
-customer_async_outbox_unsettled_customers_total 9.0
-customer_async_outbox_unsettled_customers 2048.0
+# HELP customer_async_outbox_unpublished_writes Customers whose outbox waits.
+# TYPE customer_async_outbox_unpublished_writes gauge
+customer_async_outbox_unpublished_writes_total 9.0
+customer_async_outbox_unpublished_writes 2048.0
 customer_async_consumer_lag{partition="0",topic="p.v5.createCustomer.commandRequest"} 3.0
 customer_async_consumer_lag{partition="2",topic="p.v5.listCustomer.commandRequest"} 0.0
 """
 
 
 def test_the_unlabelled_gauge_is_read_and_its_help_lines_skipped() -> None:
-    assert gauge_value(EXPOSITION, "customer_async_outbox_unsettled_customers") == 2048.0
+    assert gauge_value(EXPOSITION, "customer_async_outbox_unpublished_writes") == 2048.0
     assert gauge_value(EXPOSITION, "customer_async_requests_in_flight") is None
 
 

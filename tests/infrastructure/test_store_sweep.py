@@ -1,5 +1,6 @@
-"""What the sweep reads: customers marked `_pending` (an indexed equality), and once per start
-those written before the mark existed."""
+"""What the sweep reads on the real store: customers by their outbox's stamp (an indexed
+equality), outboxes without a stamp (a version before stamps), the runs' ledgers, and which
+tombstones it may purge."""
 
 from __future__ import annotations
 
@@ -9,43 +10,107 @@ from typing import Any
 import pytest
 from pymongo import AsyncMongoClient
 
-from customer_async.protocol.record import new_record
+from customer_async.protocol.record import CustomerRecord, Stamp, new_record
 from customer_async.store import CustomerStore
 from customer_async.types import Reply, ReplyAddress
 
 pytestmark = pytest.mark.e2e
 
+ADDRESS = ReplyAddress("t.reply", "c", "t.request")
 
-async def test_the_sweep_finds_pending_and_unmarked_customers_and_not_settled_ones(
+
+def created(customer_id: str, stamp: Stamp | None) -> CustomerRecord:
+    return new_record(
+        customer_id,
+        {"id": customer_id, "href": "h", "@type": "Customer"},
+        request_key=f"t|{customer_id}",
+        reply=Reply(201),
+        address=ADDRESS,
+        events=(),
+        stamp=stamp,
+    )
+
+
+async def test_the_sweep_finds_customers_by_stamp_and_unstamped_outboxes(
     mongo: AsyncMongoClient[dict[str, Any]], unique_name: str
 ) -> None:
     store = CustomerStore(mongo, unique_name, 5.0)
     await store.ensure_indexes()
-    address = ReplyAddress("t.reply", "c", "t.request")
-    for customer_id in ("pending", "settled"):
-        record = new_record(
-            customer_id,
-            {"id": customer_id, "href": "h", "@type": "Customer"},
-            request_key=f"t|{customer_id}",
-            reply=Reply(201),
-            address=address,
-            events=(),
-        )
-        assert await store.insert(record, {})
-    customers = mongo[unique_name]["customer"]
-    assert (await customers.find_one({"_id": "pending"}) or {})["_pending"] is True
-    assert await store.settle({"settled": 1}) == ["settled"]
-    assert (await customers.find_one({"_id": "settled"}) or {})["_pending"] is False
-    # A customer written by a version without the mark, its outbox not published.
-    legacy = await customers.find_one({"_id": "pending"})
-    assert legacy is not None
-    await customers.insert_one(
-        {**{k: v for k, v in legacy.items() if k != "_pending"}, "_id": "legacy"}
-    )
-    later = datetime.now(UTC) + timedelta(seconds=1)
     try:
-        assert [r.customer_id for r in await store.unpublished(later)] == ["pending"]
-        unmarked = await store.unpublished(later, unmarked=True)
-        assert [r.customer_id for r in unmarked] == ["legacy"]
+        for number in range(1, 4):
+            assert await store.insert(created(f"c{number}", Stamp("gone/1", number)), {})
+        assert await store.insert(created("other", Stamp("alive/2", 2)), {})
+        assert await store.insert(created("legacy", None), {})
+        customers = mongo[unique_name]["customer"]
+        assert (await customers.find_one({"_id": "c1"}) or {})["_stamp"] == "gone/1#1"
+        assert "stamp" in await customers.index_information()
+
+        wanted = [Stamp("gone/1", n) for n in (2, 3, 4)] + [Stamp("alive/2", 1)]
+        found = await store.stamped(wanted)
+        assert sorted((r.customer_id, r.stamp) for r in found) == [
+            ("c2", Stamp("gone/1", 2)),
+            ("c3", Stamp("gone/1", 3)),
+        ]
+        later = datetime.now(UTC) + timedelta(seconds=1)
+        assert [r.customer_id for r in await store.unpublished(later)] == ["legacy"]
+        assert await store.settle({"legacy": 1}) == ["legacy"]
+        assert await store.unpublished(later) == []
+    finally:
+        await mongo.drop_database(unique_name)
+
+
+async def test_a_ledger_is_kept_read_and_removed(
+    mongo: AsyncMongoClient[dict[str, Any]], unique_name: str
+) -> None:
+    store = CustomerStore(mongo, unique_name, 5.0)
+    try:
+        ledger = store.ledger()
+        first = await ledger.stamp("c1")
+        second = await ledger.stamp("c2")
+        assert (first.run, first.number, second.number) == (ledger.run, 1, 2)
+        ledger.done(second)
+        await ledger.flush()
+        [entry] = await mongo[unique_name]["customer_ledger"].find({}).to_list()
+        assert (entry["_id"], entry["published"], entry["reserved"]) == (ledger.run, 0, 512)
+        ledger.done(first)
+        await ledger.flush()
+        assert await ledger.coverage() == {ledger.run: 2}
+        other = CustomerStore(mongo, unique_name, 5.0).ledger()
+        assert await other.coverage() == {ledger.run: 2, other.run: 0}
+        await ledger.close()
+        assert await mongo[unique_name]["customer_ledger"].count_documents({}) == 0
+    finally:
+        await mongo.drop_database(unique_name)
+
+
+async def test_only_tombstones_whose_outbox_is_published_are_purged(
+    mongo: AsyncMongoClient[dict[str, Any]], unique_name: str
+) -> None:
+    store = CustomerStore(mongo, unique_name, 5.0)
+    await store.ensure_indexes()
+    deleted = datetime(2026, 1, 1, tzinfo=UTC)
+    try:
+        stamps = {
+            "published": Stamp("run/a", 3),
+            "unpublished": Stamp("run/a", 4),
+            "recovered run": Stamp("run/gone", 9),
+        }
+        for customer_id, stamp in stamps.items():
+            record = created(customer_id, stamp)
+            tombstone = record.applied_write(
+                "t|delete",
+                Reply(204),
+                resource=None,
+                address=ADDRESS,
+                events=(),
+                published_up_to=0,
+                keep=3,
+                stamp=stamp,
+                now=deleted,
+            )
+            assert await store.insert(tombstone, {})
+        purged = await store.purge_tombstones(deleted + timedelta(seconds=1), {"run/a": 3})
+        left = await mongo[unique_name]["customer"].distinct("_id")
+        assert (purged, left) == (2, ["unpublished"])
     finally:
         await mongo.drop_database(unique_name)

@@ -24,7 +24,7 @@ def labelled(**labels: str) -> frozenset[tuple[str, str]]:
 
 def test_every_metric_has_its_name_type_and_labels() -> None:
     metrics = ServiceMetrics()
-    metrics.watch(in_flight=lambda: 3, unsettled=lambda: 2)
+    metrics.watch(in_flight=lambda: 3, unpublished=lambda: 2)
     metrics.request_handled("create", 201, 0.02)
     metrics.event_published("CustomerCreateEvent")
     metrics.store_retried("load")
@@ -45,7 +45,7 @@ def test_every_metric_has_its_name_type_and_labels() -> None:
         ),
         "customer_async_requests_in_flight": ("gauge", {frozenset()}),
         "customer_async_consumer_lag": ("gauge", {frozenset({"topic", "partition"})}),
-        "customer_async_outbox_unsettled_customers": ("gauge", {frozenset()}),
+        "customer_async_outbox_unpublished_writes": ("gauge", {frozenset()}),
         "customer_async_outbox_swept_customers": ("gauge", {frozenset()}),
         "customer_async_store_retries": ("counter", {frozenset({"command"})}),
         "customer_async_events_published": ("counter", {frozenset({"event_type"})}),
@@ -54,7 +54,7 @@ def test_every_metric_has_its_name_type_and_labels() -> None:
 
 def test_reports_become_sample_values() -> None:
     metrics = ServiceMetrics()
-    metrics.watch(in_flight=lambda: 3, unsettled=lambda: 2)
+    metrics.watch(in_flight=lambda: 3, unpublished=lambda: 2)
     for status in (201, 201, 400):
         metrics.request_handled("create", status, 0.02)
     metrics.request_handled("retrieve", 404, 2.0)
@@ -75,7 +75,7 @@ def test_reports_become_sample_values() -> None:
     assert found[(bucket, labelled(operation="retrieve", le="1.0"))] == 0
     assert found[(bucket, labelled(operation="retrieve", le="2.5"))] == 1
     assert found[("customer_async_requests_in_flight", labelled())] == 3
-    assert found[("customer_async_outbox_unsettled_customers", labelled())] == 2
+    assert found[("customer_async_outbox_unpublished_writes", labelled())] == 2
     assert found[("customer_async_outbox_swept_customers", labelled())] == 4
     assert found[("customer_async_store_retries_total", labelled(command="load"))] == 1
     events = ("customer_async_events_published_total", labelled(event_type="CustomerCreateEvent"))
@@ -88,7 +88,7 @@ def test_reports_become_sample_values() -> None:
 def test_gauges_read_the_service_at_each_scrape() -> None:
     in_flight = [1]
     metrics = ServiceMetrics()
-    metrics.watch(in_flight=lambda: in_flight[0], unsettled=lambda: 0)
+    metrics.watch(in_flight=lambda: in_flight[0], unpublished=lambda: 0)
     assert samples(metrics)[("customer_async_requests_in_flight", labelled())] == 1
     in_flight[0] = 5
     assert samples(metrics)[("customer_async_requests_in_flight", labelled())] == 5

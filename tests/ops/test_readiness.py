@@ -49,8 +49,8 @@ def test_serving_joined_connected_and_answered_is_ready() -> None:
         ),
         ({"store": StoreAnswer(answered_at=NOW - 11)}, {"store": "no ping answered for 11 s"}),
         (
-            {"settle_backlog": 2048, "settle_backlog_limit": 2048},
-            {"settling": "2048 customers to settle"},
+            {"unpublished": 2048, "unpublished_limit": 2048},
+            {"publishing": "2048 writes to publish"},
         ),
     ],
 )
@@ -74,7 +74,7 @@ def test_everything_missing_is_named_at_once() -> None:
 
 
 def test_a_backlog_below_its_limit_is_ready() -> None:
-    assert assess(dependencies(settle_backlog=2047, settle_backlog_limit=2048), NOW).ready
+    assert assess(dependencies(unpublished=2047, unpublished_limit=2048), NOW).ready
 
 
 def test_an_answer_just_within_the_age_limit_is_fresh() -> None:

@@ -21,7 +21,8 @@ from pymongo.errors import AutoReconnect, NetworkTimeout, PyMongoError
 
 from customer_async.log_limits import OutageLog
 from customer_async.protocol.lease import CustomerLease, LeaseEntry
-from customer_async.protocol.record import CustomerRecord
+from customer_async.protocol.ledger import Ledger, LedgerEntry, outbox_published
+from customer_async.protocol.record import CustomerRecord, Stamp
 from customer_async.protocol.retry import StoreRetry
 from customer_async.store.errors import is_transient
 from customer_async.types import Document
@@ -62,9 +63,16 @@ class World:
     clock: VirtualClock = field(default_factory=VirtualClock)
     customers: dict[str, CustomerRecord] = field(default_factory=dict)
     leases: dict[str, LeaseEntry] = field(default_factory=dict)
+    ledgers: dict[str, LedgerEntry] = field(default_factory=dict)
+    events_written: set[str] = field(default_factory=set)
+    """Every event of every write that landed: each must be published at least once."""
     frozen_until: float = 0.0
     fail_next: str | None = None  # "before" or "after": the next command fails that way
     commands: int = 0
+
+    def written(self, record: CustomerRecord) -> None:
+        """A write of `record` landed."""
+        self.events_written.update(e.event_id for p in record.outbox for e in p.events)
 
     def frozen(self) -> bool:
         return self.clock.seconds < self.frozen_until
@@ -124,6 +132,17 @@ class MemoryStore:
             ttl=lease_ttl,
             clock=world.clock,
         )
+        self._lease_ttl = lease_ttl
+
+    def ledger(self) -> Ledger:
+        """This process's ledger, in the world's dictionary (as `CustomerStore.ledger`)."""
+        return Ledger(
+            _MemoryLedgers(self),
+            self._retry,
+            run=f"{self.process.name}/{uuid.uuid4().hex[:8]}",
+            ttl=self._lease_ttl,
+            clock=self.world.clock,
+        )
 
     async def command(self, apply: Callable[[], T]) -> T:
         """One command to the store, with whatever fault is due."""
@@ -160,6 +179,7 @@ class MemoryStore:
             if record.customer_id in self.world.customers:
                 return False
             self.world.customers[record.customer_id] = record
+            self.world.written(record)
             return True
 
         return await self._run("insert", apply)
@@ -178,6 +198,7 @@ class MemoryStore:
             if current is None or current.version != before.version:
                 return False
             self.world.customers[before.customer_id] = after
+            self.world.written(after)
             return True
 
         return await self._run("write", apply)
@@ -196,28 +217,35 @@ class MemoryStore:
             await self._run("settle", apply)
         return list(held)
 
-    async def unpublished(
-        self, written_before: datetime, limit: int = 1000, *, unmarked: bool = False
-    ) -> list[CustomerRecord]:
-        if unmarked:
-            return []  # nothing here predates the `_pending` mark
+    async def stamped(self, stamps: Sequence[Stamp]) -> list[CustomerRecord]:
+        wanted = set(stamps)
 
+        def apply() -> list[CustomerRecord]:
+            return [r for _, r in sorted(self.world.customers.items()) if r.stamp in wanted]
+
+        return await self._run("stamp lookup", apply)
+
+    async def unpublished(
+        self, written_before: datetime, limit: int = 1000
+    ) -> list[CustomerRecord]:
         def apply() -> list[CustomerRecord]:
             found = [
                 r
                 for _, r in sorted(self.world.customers.items())
-                if any(p.written_at < written_before for p in r.outbox)
+                if r.stamp is None and any(p.written_at < written_before for p in r.outbox)
             ]
             return found[:limit]
 
         return await self._run("unpublished scan", apply)
 
-    async def purge_tombstones(self, deleted_before: datetime) -> int:
+    async def purge_tombstones(self, deleted_before: datetime, published: Mapping[str, int]) -> int:
         def apply() -> int:
             gone = [
                 c
                 for c, r in self.world.customers.items()
-                if r.deleted_at is not None and r.deleted_at < deleted_before and not r.outbox
+                if r.deleted_at is not None
+                and r.deleted_at < deleted_before
+                and outbox_published(r, published)
             ]
             for customer_id in gone:
                 del self.world.customers[customer_id]
@@ -300,6 +328,34 @@ class _MemoryLeases:
                 lease = self._leases.get(customer_id)
                 if lease is not None and lease.holder == holder:
                     self._leases[customer_id] = dataclasses.replace(lease, expires=expires)
+
+        await self._store.command(apply)
+
+
+class _MemoryLedgers:
+    """`protocol.ledger.LedgerTable` in the world's dictionary, each call one store command."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+        self._ledgers = store.world.ledgers
+
+    async def keep(self, entry: LedgerEntry) -> None:
+        def apply() -> None:
+            self._ledgers[entry.run] = entry
+
+        await self._store.command(apply)
+
+    async def get(self, run: str) -> LedgerEntry | None:
+        return await self._store.command(lambda: self._ledgers.get(run))
+
+    async def all(self) -> list[LedgerEntry]:
+        return await self._store.command(lambda: list(self._ledgers.values()))
+
+    async def remove(self, run: str, beat: datetime | None = None) -> None:
+        def apply() -> None:
+            entry = self._ledgers.get(run)
+            if entry is not None and (beat is None or entry.beat == beat):
+                del self._ledgers[run]
 
         await self._store.command(apply)
 

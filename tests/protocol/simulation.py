@@ -1,5 +1,5 @@
 """A deterministic model of the service around the real protocol code: processes of the service
-(each its write path, settler, lanes, sweep and dispatcher, as `CustomerService` wires them), a
+(each its write path, ledger, lanes, sweep and dispatcher, as `CustomerService` wires them), a
 consumer group over request partitions with committed offsets, a store in memory (memory.py) and
 a log of everything published, on one virtual clock.
 
@@ -21,7 +21,6 @@ from customer_async.dispatch import Dispatcher
 from customer_async.errors import CustomerAsyncError
 from customer_async.handlers import HandlerContext
 from customer_async.protocol.lanes import Lanes
-from customer_async.protocol.settle import Settler
 from customer_async.protocol.sweep import Sweeper
 from customer_async.protocol.window import Partition as PartitionKey
 from customer_async.protocol.window import RecognitionWindow
@@ -97,20 +96,20 @@ class SimService:
             lease_ttl=LEASE_TTL,
         )
         self.lanes = Lanes()
-        self.settler = Settler(self.store, self.lanes)
+        self.ledger = self.store.ledger()
         context = HandlerContext(SETTINGS, cast("CustomerStore", self.store))
         answering = Answering(SimSink(world, self.process, log))
         self.writes = WritePath(
             context,
             answering,
-            self.settler,
+            self.ledger,
             storage=self.store,
             clock=world.clock,
         )
         self.sweeper = Sweeper(
             self.store,
             self.writes,
-            self.settler,
+            self.ledger,
             self.lanes,
             interval=SETTINGS.outbox_sweep_seconds,
             retention=SETTINGS.tombstone_retention_seconds,
@@ -136,9 +135,10 @@ class SimService:
             self.window.applied(partition, lane, offset)
         return self.alive
 
-    async def settle(self) -> None:
-        """One flush of the settle loop."""
-        await run_to_end(self.settler.flush())
+    async def keep_ledger(self) -> None:
+        """One round of the ledger loop, which logs a failure and tries again next time."""
+        with contextlib.suppress(CustomerAsyncError):
+            await run_to_end(self.ledger.flush())
 
     async def sweep(self) -> None:
         """One round of the sweep loop, which logs a failed sweep and tries again next time."""

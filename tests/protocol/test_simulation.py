@@ -1,14 +1,15 @@
 """The delivery protocol under every interleaving of faults Hypothesis can find, without servers.
 
 A Hypothesis state machine drives processes of the service (simulation.py) through requests,
-deaths at any store or broker command, frozen and failing stores, rebalances, settles and
+deaths at any store or broker command, frozen and failing stores, rebalances, ledger writes and
 sweeps, on a virtual clock, and checks the Delivery promises after every step:
 - no 500; every final answer (2xx/4xx) to a request is the same, and no 503 follows one;
 - each customer's events leave in the order of its writes (a repeat keeps its version);
 - a request never waits out a lease whose holder is gone: while the store answers, it is
   answered within the group's session timeout + 5 s;
-- once the store answers and the requests are handled, within two sweeps every outbox is empty,
-  no lease is left, and a further sweep publishes nothing.
+- once the store answers and the requests are handled, within two sweeps every event of every
+  write that landed is published, every outbox is published by its stamp's ledger, no ledger of
+  a dead process and no lease is left, and a further sweep publishes nothing.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from customer_async.customer_ids import command_customer_id
+from customer_async.protocol.ledger import outbox_published
 from tests.protocol.memory import World
 from tests.protocol.simulation import (
     SESSION_TIMEOUT,
@@ -165,6 +167,43 @@ class DeliveryProtocol(RuleBasedStateMachine):
         self._handle(process, partition)
         process.process.die_in = None
 
+    @precondition(lambda self: any(self._pending(p) for p in self._live()))
+    @rule(
+        data=st.data(),
+        dies_in=st.none() | st.integers(1, 8),
+        after_landing=st.booleans(),
+        later=st.integers(0, 12),
+    )
+    def handle_while_ledger_kept(
+        self, data: st.DataObject, dies_in: int | None, after_landing: bool, later: int
+    ) -> None:
+        """A process handles its next record while its ledger loop writes the ledger `later`
+        turns of the event loop after the handling began (so the ledger may be written between
+        a write and its publish); it may die at one of the commands it sends."""
+        process = data.draw(st.sampled_from([p for p in self._live() if self._pending(p)]))
+        partition = data.draw(st.sampled_from(self._pending(process)))
+        self._make_room(process, partition)
+        process.process.die_in = dies_in
+        process.process.die_after_landing = after_landing
+        offset = partition.position
+
+        async def ledger_loop() -> None:
+            for _ in range(later):
+                await asyncio.sleep(0)
+            await process.keep_ledger()
+
+        async def both() -> bool:
+            lived, _ = await asyncio.gather(
+                process.handle(partition.records[offset], self._key(partition), offset),
+                ledger_loop(),
+            )
+            return lived
+
+        if self.loop.run_until_complete(both()):
+            partition.done.add(offset)
+            partition.position += 1
+        process.process.die_in = None
+
     @precondition(lambda self: sum(bool(self._pending(p)) for p in self._live()) >= 2)
     @rule(data=st.data())
     def handle_together(self, data: st.DataObject) -> None:
@@ -206,11 +245,11 @@ class DeliveryProtocol(RuleBasedStateMachine):
 
     @precondition(lambda self: self._live())
     @rule(data=st.data(), dies_in=st.none() | st.integers(1, 4), after_landing=st.booleans())
-    def settle(self, data: st.DataObject, dies_in: int | None, after_landing: bool) -> None:
+    def keep_ledger(self, data: st.DataObject, dies_in: int | None, after_landing: bool) -> None:
         process = data.draw(st.sampled_from(self._live()))
         process.process.die_in = dies_in
         process.process.die_after_landing = after_landing
-        self._run(process.settle())
+        self._run(process.keep_ledger())
         process.process.die_in = None
 
     @precondition(lambda self: self._live())
@@ -251,7 +290,8 @@ class DeliveryProtocol(RuleBasedStateMachine):
     @rule()
     def quiesce(self) -> None:
         """The store answers and everything is handled: then within two sweeps nothing is left
-        to publish, no lease is left, and a further sweep publishes nothing."""
+        to publish (every outbox is published by its stamp's ledger, no dead process's ledger is
+        left), no lease is left, and a further sweep publishes nothing."""
         self.world.frozen_until = 0.0
         self.world.fail_next = None
         if not self._live():
@@ -263,13 +303,23 @@ class DeliveryProtocol(RuleBasedStateMachine):
                 self._handle(process, pending[0])
             for partition in self.group.partitions:
                 partition.commit()
-            self._run(process.settle())
+            self._run(process.keep_ledger())
         for _ in range(2):
             self.world.clock.seconds += self._live()[0].sweeper.interval
             for process in self._live():
                 self._run(process.sweep())
-        unsettled = {c: r.outbox for c, r in self.world.customers.items() if r.outbox}
-        assert not unsettled, f"outbox entries left after two sweeps: {sorted(unsettled)}"
+        for process in self._live():
+            self._run(process.keep_ledger())
+        live = {p.ledger.run for p in self._live()}
+        dead = sorted(set(self.world.ledgers) - live)
+        assert not dead, f"ledgers of dead processes left after two sweeps: {dead}"
+        coverage = {run: entry.published for run, entry in self.world.ledgers.items()}
+        unpublished = sorted(
+            c for c, r in self.world.customers.items() if not outbox_published(r, coverage)
+        )
+        assert not unpublished, f"outboxes left unpublished after two sweeps: {unpublished}"
+        lost = self.world.events_written - {p.event_id for p in self.log}
+        assert not lost, f"events of landed writes never published: {sorted(lost)}"
         assert not self.world.leases, f"leases left: {sorted(self.world.leases)}"
         published = len(self.log)
         self.world.clock.seconds += self._live()[0].sweeper.interval
@@ -352,7 +402,7 @@ def test_a_redelivered_burst_of_one_customer_is_recognised_not_applied_again() -
         partition = machine.group.partitions[0]
         while partition.position < len(partition.records):
             machine._handle(first, partition)
-        machine._run(first.settle())
+        machine._run(first.keep_ledger())
         first.process.alive = False
         machine._join()
         assert partition.committed > 0, "the window did not ask for a commit"

@@ -21,6 +21,7 @@ from customer_async.protocol.record import (
     AppliedRequest,
     CustomerRecord,
     Publication,
+    Stamp,
     new_record,
 )
 from customer_async.store.mapping import (
@@ -36,7 +37,7 @@ from tests.query.strategies import customers, instants
 AS_READ: CodecOptions[dict[str, Any]] = CodecOptions(tz_aware=True)
 """How the service's client decodes documents (`CustomerStore.from_settings`: `tz_aware`)."""
 SHADOW: Document = {"validFor": {"startDateTime": datetime(2024, 1, 1, tzinfo=UTC)}}
-BOOKKEEPING = {"_version", "_dt", "_applied", "_outbox", "_pending", "_deletedAt"}
+BOOKKEEPING = {"_version", "_dt", "_applied", "_outbox", "_stamp", "_pending", "_deletedAt"}
 
 keys = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=8)
 """Object keys BSON can carry (no NUL)."""
@@ -140,7 +141,14 @@ def records(draw: st.DrawFn) -> CustomerRecord:
         ),
         outbox=tuple(draw(publications(customer_id, seq, resource)) for seq in seqs),
         deleted_at=draw(st.none() | instants()),
+        stamp=draw(st.none() | stamps()),
     )
+
+
+@st.composite
+def stamps(draw: st.DrawFn) -> Stamp:
+    """A write's stamp: any run id (a stable instance id may hold any character, `#` too)."""
+    return Stamp(draw(texts), draw(st.integers(1, 2**62)))
 
 
 @st.composite
