@@ -347,14 +347,11 @@ class CustomerStore:
         a version before stamps): found by their `_pending` mark, an indexed equality."""
 
         async def run() -> list[Stored]:
-            cursor = self._customers.find(
-                {"_pending": True, "_outbox.at": {"$lt": written_before}},
-                sort=[("_id", ASCENDING)],
-                limit=limit,
-            )
-            return await cursor.to_list()
+            cursor = self._customers.find({"_pending": True}, sort=[("_id", ASCENDING)])
+            return await cursor.to_list(limit)
 
-        return [to_record(doc) for doc in await self._retrying("unpublished scan", run)]
+        found = [to_record(doc) for doc in await self._retrying("unpublished scan", run)]
+        return [r for r in found if any(p.written_at < written_before for p in r.outbox)]
 
     async def purge_tombstones(self, deleted_before: datetime, published: Mapping[str, int]) -> int:
         """Removes deleted customers whose retention ended and whose outbox is published (by

@@ -13,12 +13,24 @@ A remembered reply body or an event's customer that is the resource itself (a cr
 patch's, until the next change) is stored as a mark (`bodyIsResource`, `customerIsResource`), not
 a copy: a store's cost per document grows with its size (FerretDB reads 2.5 times fewer documents
 a second with three copies).
+
+`_applied` and a non-empty `_outbox` are *packed*: each one BSON binary holding the array, since
+nothing queries into them (the sweep finds customers by `_stamp`) and FerretDB's cost per
+document grows with its number of fields, not only its size: it converts every field of the
+stored row on every read and write. Packed, a customer with its create's outbox is read about
+15 % faster (1,725-1,847 against 1,447-1,570 `find_one`/s at 64 concurrent, 2,000 such
+customers on the local stack; without bookkeeping 1,839-1,986). Arrays stored by earlier
+versions read as before.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+
+import bson
+from bson.binary import Binary
+from bson.codec_options import CodecOptions
 
 from customer_async.protocol.record import AppliedRequest, CustomerRecord, Publication, Stamp
 from customer_async.types import Document, Event, Reply, ReplyAddress
@@ -51,8 +63,8 @@ def bookkeeping(record: CustomerRecord, shadow: Document) -> Document:
     return {
         "_version": record.version,
         "_dt": shadow,
-        "_applied": [_applied_document(a, resource) for a in record.applied],
-        "_outbox": [_publication_document(p, resource) for p in record.outbox],
+        "_applied": _pack([_applied_document(a, resource) for a in record.applied]),
+        "_outbox": _pack([_publication_document(p, resource) for p in record.outbox]),
         "_stamp": None if record.stamp is None else str(record.stamp),
         "_pending": bool(record.outbox) and record.stamp is None,
         "_deletedAt": record.deleted_at,
@@ -67,11 +79,28 @@ def to_record(stored: Stored) -> CustomerRecord:
         customer_id=customer_id,
         resource=resource,
         version=int(stored.get("_version", 0)),
-        applied=tuple(_applied_request(a, resource) for a in stored.get("_applied") or ()),
-        outbox=tuple(_publication(p, customer_id, resource) for p in stored.get("_outbox") or ()),
+        applied=tuple(_applied_request(a, resource) for a in unpack(stored.get("_applied"))),
+        outbox=tuple(_publication(p, customer_id, resource) for p in unpack(stored.get("_outbox"))),
         deleted_at=stored.get("_deletedAt"),
         stamp=stamp_of(stored),
     )
+
+
+_PACKED: CodecOptions[dict[str, Any]] = CodecOptions(tz_aware=True)
+"""How a packed array is read: its times as aware datetimes, as the client reads the rest."""
+
+
+def _pack(items: list[Document]) -> Binary | list[Document]:
+    """An array as one BSON binary (an empty one stays `[]`)."""
+    return Binary(bson.encode({"items": items})) if items else []
+
+
+def unpack(value: Any) -> list[Document]:
+    """A stored bookkeeping array, packed (bytes) or as earlier versions stored it (a list)."""
+    if isinstance(value, bytes):
+        items: list[Document] = bson.decode(value, codec_options=_PACKED)["items"]
+        return items
+    return list(value or ())
 
 
 def stamp_of(stored: Mapping[str, Any]) -> Stamp | None:

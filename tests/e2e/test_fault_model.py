@@ -53,6 +53,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 
 from customer_async.settings import Settings
+from customer_async.store.mapping import to_record
 from customer_async.types import Operation
 from harness.outbox import unpublished_customers
 from tests.e2e.conftest import StartService
@@ -502,7 +503,8 @@ class FaultModel(RuleBasedStateMachine):
         self.h.figures.purged += len(deleted)
         unpublished = set(await unpublished_customers(customers.database, live))
         for document in await customers.find({"_id": {"$in": live}}).to_list():
-            if document["_id"] in unpublished or len(document.get("_applied", ())) > REMEMBERED:
+            applied = to_record(document).applied
+            if document["_id"] in unpublished or len(applied) > REMEMBERED:
                 self.h.figures.leftovers += 1
                 pytest.fail(f"bookkeeping left on {document['_id']}: {document}")
 

@@ -30,6 +30,7 @@ from customer_async.store.mapping import (
     to_document,
     to_record,
     to_resource,
+    unpack,
 )
 from customer_async.types import Document, Event, Reply, ReplyAddress
 from tests.query.strategies import customers, instants
@@ -243,10 +244,10 @@ CUSTOMER: Document = {"id": "c1", "href": "h", "@type": "Customer", "name": "Ann
 
 def test_a_reply_and_an_event_carrying_the_resource_store_a_mark_not_a_copy() -> None:
     document = to_document(created(CUSTOMER), SHADOW)
-    (applied,) = document["_applied"]
+    (applied,) = unpack(document["_applied"])
     assert applied["bodyIsResource"] is True
     assert "body" not in applied
-    ((event,),) = [entry["events"] for entry in document["_outbox"]]
+    ((event,),) = [entry["events"] for entry in unpack(document["_outbox"])]
     assert event["customerIsResource"] is True
     assert event["body"]["event"]["customer"] is None
 
@@ -256,15 +257,32 @@ def test_a_reply_body_that_is_no_longer_the_resource_is_stored_as_it_was() -> No
     record = created(CUSTOMER)
     patched = CustomerRecord("c1", {**CUSTOMER, "name": "Bob"}, 2, record.applied, record.outbox)
     document = to_document(patched, SHADOW)
-    assert document["_applied"][0]["body"] == CUSTOMER
-    assert "bodyIsResource" not in document["_applied"][0]
+    assert unpack(document["_applied"])[0]["body"] == CUSTOMER
+    assert "bodyIsResource" not in unpack(document["_applied"])[0]
     assert to_record(document).reply_to("t|create") == Reply(201, CUSTOMER, key="c1")
 
 
 def test_echoed_headers_are_stored_as_objects_not_pairs() -> None:
     """FerretDB v1 refuses an array nested in an array."""
     document = to_document(created(CUSTOMER), SHADOW)
-    assert document["_outbox"][0]["to"]["echo"] == [{"name": "kafka_id", "value": b"\x00\xff"}]
+    echo = unpack(document["_outbox"])[0]["to"]["echo"]
+    assert echo == [{"name": "kafka_id", "value": b"\x00\xff"}]
+
+
+def test_applied_and_outbox_are_packed_and_arrays_of_earlier_versions_still_read() -> None:
+    """One binary each (nothing queries into them); a document stored with plain arrays reads
+    as the same record."""
+    record = created(CUSTOMER)
+    document = to_document(record, SHADOW)
+    assert isinstance(document["_applied"], bytes)
+    assert isinstance(document["_outbox"], bytes)
+    earlier = {
+        **document,
+        "_applied": unpack(document["_applied"]),
+        "_outbox": unpack(document["_outbox"]),
+    }
+    assert to_record(as_read(earlier)) == to_record(as_read(document)) == record
+    assert to_document(CustomerRecord("c1", CUSTOMER, 1), SHADOW)["_outbox"] == []
 
 
 def test_the_pending_mark_says_whether_anything_is_left_to_publish() -> None:
