@@ -14,6 +14,7 @@ none is used (bounded arrays are computed here and `$set` whole).
 - `mapping`: a `CustomerRecord` as its stored document, and back (pure);
 - `leases`: the writer leases' collection, on FerretDB (the protocol is `protocol/lease.py`);
 - `ledgers`: the runs' ledgers' collection (the protocol is `protocol/ledger.py`);
+- `recent`: the customers this instance wrote last, the first read of its next write;
 - `queries`: a customer's resource, a page of a list and its count;
 - `pushdown`: a filter rewritten for what FerretDB hands PostgreSQL (pure);
 - `lists`: lists on FerretDB, read an id bucket at a time;

@@ -36,6 +36,7 @@ from customer_async.store.leases import writers_for
 from customer_async.store.ledgers import MongoLedgers
 from customer_async.store.mapping import Stored, bookkeeping, to_document, to_record
 from customer_async.store.queries import CustomerQueries, Page
+from customer_async.store.recent import RecentWrites
 from customer_async.types import Document
 
 log = logging.getLogger("customer_async.store")  # the package's: one logger for the whole store
@@ -99,6 +100,7 @@ class CustomerStore:
             retried=metrics.store_retried,
         )
         self._writers: Writers | None = None
+        self._recent = RecentWrites()
         self._metrics = metrics
         self._inserts: Batched[Document, bool] = Batched(
             self._insert_many, max_batch=INSERT_BATCH, in_flight=INSERT_BATCHES
@@ -238,7 +240,10 @@ class CustomerStore:
         customer however the copies are spread.
         """
         document = to_document(record, shadow)
-        return await self._retrying("insert", lambda: self._inserts(document))
+        inserted = await self._retrying("insert", lambda: self._inserts(document))
+        if inserted:
+            self._recent.wrote(record)
+        return inserted
 
     async def _insert_many(self, documents: Sequence[Document]) -> list[bool | BaseException]:
         """Inserts the documents of concurrent creates in one command: for each, whether it is
@@ -270,7 +275,11 @@ class CustomerStore:
             result = await self._customers.update_one(query, update)
             return result.modified_count == 1
 
-        return await self._retrying("write", run)
+        self._recent.forget([before.customer_id])  # until the write is known to have landed
+        written = await self._retrying("write", run)
+        if written:
+            self._recent.wrote(after)
+        return written
 
     async def settle(self, published: Mapping[str, int]) -> list[str]:
         """Empties the outbox of each customer still at the version given (bulk writes).
@@ -281,6 +290,7 @@ class CustomerStore:
         """
         if not published:
             return []
+        self._recent.forget(published)
         writers = await self._writer_lease()
 
         async with writers.hold_many(list(published)) as held:
@@ -372,6 +382,7 @@ class CustomerStore:
             seen.update(doc["_id"] for doc in documents if doc["_id"] not in ids)
             if not ids:
                 return len(documents), 0
+            self._recent.forget(ids)
             result = await self._customers.delete_many({"_id": {"$in": ids}, **expired})
             return len(documents), result.deleted_count
 
@@ -392,8 +403,10 @@ class CustomerWriter:
         self.customer_id = customer_id
 
     async def load(self) -> CustomerRecord | None:
-        """The customer with its bookkeeping, a tombstone included."""
-        return await self._store.load(self.customer_id)
+        """The customer with its bookkeeping, a tombstone included: as this instance wrote it
+        last, if it did and still keeps it (recent.py), else read from the store."""
+        recent = self._store._recent.get(self.customer_id)
+        return recent if recent is not None else await self._store.load(self.customer_id)
 
     async def write(self, before: CustomerRecord, after: CustomerRecord, shadow: Document) -> bool:
         """Writes `after` if the customer is still at `before.version`: one conditional update.
