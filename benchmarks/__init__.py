@@ -11,7 +11,7 @@ MongoDB-protocol store on loopback, with a fresh topic prefix and database:
   in closed loop (a window in flight; store commands counted by `store_counters.py`), in open
   loop at fixed offered loads beside the echo (`open_loop.py`), against the plain peer a team
   would write instead (`plain_peer.py`, compared in `peer_comparison.py`), in many creates with
-  its outbox watched until settled (`sustained.py`), and with many
+  its outbox watched until published (`sustained.py`), and with many
   customers stored (`scale.py`, with spread values from `spread.py`), where each kind of list
   page is asked for (`list_kinds.py`); memory and store trouble are watched beside the last of
   these (`watch.py`); `phases.py` names the phases a run may choose;

@@ -5,10 +5,10 @@ deduplication, no outbox. Both are driven alike (the same driver code, `requests
 the driver's window in flight, every reply checked) in `PEER_RUNS` rounds; each round runs
 creates then retrieves of what was created, on the service and on the peer, the first of the
 two alternating from round to round so that neither always goes first on a warmer machine.
-After each of its phases the service's outbox is waited for until settled, outside the timed
-requests but inside the phase's CPU split: its settling is its cost (CPU per request), and must
-not slow the other side's next phase. The report gives each one's median rate and latency, and
-the service's rate over the peer's.
+After each of its phases the service's outbox is waited for until published (its ledger says
+so), outside the timed requests but inside the phase's CPU split: that work is its cost (CPU per
+request), and must not slow the other side's next phase. The report gives each one's median
+rate and latency, and the service's rate over the peer's.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ PEER = "plain peer"
 
 
 Settled = Callable[[], Awaitable[object]]
-"""Waits until a contender's work after its replies is done (the service's outbox settled)."""
+"""Waits until a contender's work after its replies is done (the service's outbox published)."""
 
 
 async def _nothing_deferred() -> None:

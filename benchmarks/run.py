@@ -80,7 +80,7 @@ _BACKSTOP_SECONDS = 60.0
 """Beyond the run's timeout, how long start-up and shutdown may take before the run is cut."""
 _WARM_UP_CALLS = 16
 _SETTLE_WAIT_SECONDS = 120.0
-"""How long a phase that must start on a settled outbox waits for it at most."""
+"""How long a phase that must start on a published outbox waits for it at most."""
 OPEN_LOOP_OPERATIONS = ("retrieve", "create")
 
 
@@ -667,7 +667,7 @@ class _ServicePhases:
     async def run(self, name: str, calls: Sequence[Call]) -> list[Answer | NoAnswer | Unsent]:
         """Measure one operation; its answers in call order."""
         self._progress.note(f"service: {len(calls)} {name} requests")
-        # Totals at rest before and after: the service journals and settles after replying.
+        # Totals at rest before and after: the service writes its ledger after replying.
         before = await self._counter.settled()
         cpu_before = cpu_seconds(self._service_pid)
         with (

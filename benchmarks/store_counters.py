@@ -6,7 +6,7 @@ the growth of these totals over the phase divided by its requests, per command n
 `insert`, `update`, `delete`, `aggregate` …) and in sum.
 
 Two things would make that figure wrong, and both are handled here:
-- the service journals and settles a write just *after* replying, so the totals are read only
+- the service writes its ledger (and sweeps) just *after* replying, so the totals are read only
   once they have stopped growing (`settled`), else a phase's tail is counted in the next phase;
 - the counters are server-wide, so another client working during the phase is counted too. The
   totals must be still before and after a phase while the run is idle, and the phase must show

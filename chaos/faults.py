@@ -132,7 +132,7 @@ class FaultInjector:
     ) -> SeenReply | None:
         def accept(reply: SeenReply, request: Request) -> bool:
             # A final answer, and the request's first: a reply published again (another
-            # instance writing the same customer republishes what is unsettled) is no recovery.
+            # instance writing the same customer republishes what is unpublished) is no recovery.
             if reply.produced < moment or reply.status == 503:
                 return False
             if self._ledger.replies_by_correlation[reply.correlation_id][0] is not reply:

@@ -54,7 +54,7 @@ LAYERS: tuple[Layer, ...] = (
     ),
     Layer(
         "bookkeeping",
-        "the delivery protocol's records, leases, retry policy, lanes, window and settling",
+        "the delivery protocol's records, leases, retry policy, lanes, window and ledger",
         ("protocol",),
     ),
     Layer(
