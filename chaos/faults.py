@@ -11,6 +11,7 @@ gap (longest silence a client saw) is computed afterwards from arrivals.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -102,6 +103,7 @@ class FaultInjector:
         self._ledger = ledger
         self.results: list[FaultResult] = []
         self.sigterm_exits: list[int | None] = []
+        self._progress = Progress()
         self.last_over: float | None = None
         """Wall time the last fault was over (lifted, and its recovery seen or given up)."""
         self._inject: dict[FaultKind, Callable[[PlannedFault], Awaitable[FaultResult]]] = {
@@ -118,6 +120,7 @@ class FaultInjector:
     async def run(self, progress: Progress) -> None:
         """Each fault once its share of the customers is done; a failed fault still counts as
         over (so no customer waits for it forever) before its error propagates."""
+        self._progress = progress
         for planned in self._scenario.faults:
             await progress.customers_finished(self._scenario.fault_threshold(planned))
             try:
@@ -229,6 +232,12 @@ class FaultInjector:
         self.sigterm_exits.append(code)
         result.exit_codes.append(code)
         await instance.start(crash_after_write=True)
+        # It crashes at its first write, so once it has its partitions the customers held back
+        # until this fault is over go on (those already running may all have finished during
+        # its restart, and then no write would ever come).
+        with contextlib.suppress(RuntimeError):  # it crashed before it was seen ready
+            await instance.wait_ready()
+        await self._progress.let_past()
         crashed = await instance.wait_exit(90.0)
         if crashed is None:
             result.notes.append("it did not crash within 90 s: stopped with SIGTERM")
