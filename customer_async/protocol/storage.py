@@ -67,9 +67,7 @@ class Storage(Protocol):
         """The customers whose outbox carries one of these stamps."""
         ...
 
-    async def unpublished(
-        self, written_before: datetime, limit: int = 1000
-    ) -> list[CustomerRecord]:
+    async def unstamped(self, written_before: datetime, limit: int = 1000) -> list[CustomerRecord]:
         """Customers with outbox entries written before the given time and no stamp (stored by a
         version before stamps), oldest id first."""
         ...

@@ -82,7 +82,7 @@ class Sweeper:
             recovered += await self._recover(gone)
         if self._unstamped:
             written_before = self._clock.now() - timedelta(seconds=self.interval)
-            recovered += await self.recover(written_before)
+            recovered += await self._publish_unstamped(written_before)
             self._unstamped = False
         self._swept(recovered)
         if recovered:
@@ -129,10 +129,10 @@ class Sweeper:
             log.info("recovered run %s (its instance is gone): %d customers", gone.run, published)
         return published
 
-    async def recover(self, written_before: datetime) -> int:
+    async def _publish_unstamped(self, written_before: datetime) -> int:
         """Publish and settle the outboxes without a stamp written before the given time (by a
         version before stamps); returns how many customers."""
-        found = await self._store.unpublished(written_before)
+        found = await self._store.unstamped(written_before)
         for stale in found:
             async with self._lanes.hold(stale.customer_id):
                 current = await self._store.load(stale.customer_id)

@@ -350,9 +350,7 @@ class CustomerStore:
                 found.extend(await self._retrying("stamp lookup", find))
         return [to_record(doc) for doc in found]
 
-    async def unpublished(
-        self, written_before: datetime, limit: int = 1000
-    ) -> list[CustomerRecord]:
+    async def unstamped(self, written_before: datetime, limit: int = 1000) -> list[CustomerRecord]:
         """Customers with outbox entries written before the given time and no stamp (stored by
         a version before stamps): found by their `_pending` mark, an indexed equality."""
 
@@ -360,7 +358,7 @@ class CustomerStore:
             cursor = self._customers.find({"_pending": True}, sort=[("_id", ASCENDING)])
             return await cursor.to_list(limit)
 
-        found = [to_record(doc) for doc in await self._retrying("unpublished scan", run)]
+        found = [to_record(doc) for doc in await self._retrying("unstamped scan", run)]
         return [r for r in found if any(p.written_at < written_before for p in r.outbox)]
 
     async def purge_tombstones(self, deleted_before: datetime, published: Mapping[str, int]) -> int:

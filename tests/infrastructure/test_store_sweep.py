@@ -52,9 +52,9 @@ async def test_the_sweep_finds_customers_by_stamp_and_unstamped_outboxes(
             ("c3", Stamp("gone/1", 3)),
         ]
         later = datetime.now(UTC) + timedelta(seconds=1)
-        assert [r.customer_id for r in await store.unpublished(later)] == ["legacy"]
+        assert [r.customer_id for r in await store.unstamped(later)] == ["legacy"]
         assert await store.settle({"legacy": 1}) == ["legacy"]
-        assert await store.unpublished(later) == []
+        assert await store.unstamped(later) == []
     finally:
         await mongo.drop_database(unique_name)
 

@@ -225,9 +225,7 @@ class MemoryStore:
 
         return await self._run("stamp lookup", apply)
 
-    async def unpublished(
-        self, written_before: datetime, limit: int = 1000
-    ) -> list[CustomerRecord]:
+    async def unstamped(self, written_before: datetime, limit: int = 1000) -> list[CustomerRecord]:
         def apply() -> list[CustomerRecord]:
             found = [
                 r
@@ -236,7 +234,7 @@ class MemoryStore:
             ]
             return found[:limit]
 
-        return await self._run("unpublished scan", apply)
+        return await self._run("unstamped scan", apply)
 
     async def purge_tombstones(self, deleted_before: datetime, published: Mapping[str, int]) -> int:
         def apply() -> int:
