@@ -2,8 +2,8 @@
 
 FerretDB v1 filters equalities with jsonb containment, which its own btree indexes cannot serve;
 the stack adds a GIN twin to each index FerretDB creates (on the `#>` path for a dotted one, which
-the stack's FerretDB pushes down) and plans every statement with its parameters. Proven here on
-the plan PostgreSQL chooses, never on a timing.
+the stack's FerretDB pushes down), plans every statement with its parameters, and keeps each
+document in its row. Proven here on the plan PostgreSQL chooses, never on a timing.
 """
 
 from __future__ import annotations
@@ -85,6 +85,43 @@ async def test_lookups_by_id_and_indexed_attribute_use_an_index(
         assert _psql("SHOW plan_cache_mode").strip() == "force_custom_plan"
         assert await collection.find_one({"_id": "c7"}) == {"_id": "c7", "name": "n7"}
         assert await collection.count_documents({"name": "n8"}) == 1
+    finally:
+        await mongo.drop_database(unique_name)
+
+
+@pytest.mark.usefixtures("local_stack_store")
+async def test_a_customer_stays_in_its_row_so_a_small_collection_is_read_by_index(
+    mongo: AsyncMongoClient[dict[str, Any]], unique_name: str
+) -> None:
+    """A document larger than about 2 KB compressed (a customer with its bookkeeping) would be
+    moved out of line into TOAST: the heap of 400 of them then looks a few pages long, and a
+    lookup by `_id` is planned as a scan that decompresses every one (3x slower, measured).
+    The stack keeps `_jsonb` in the row (`inline-documents.sql`), so the plan is the index's."""
+    collection = mongo[unique_name]["customer"]
+    # About 4.5 KB of hex each, which compresses to about 2.5 KB: out of line by default.
+    await collection.insert_many(
+        [{"_id": f"c{n}", "notes": [uuid.uuid4().hex for _ in range(140)]} for n in range(400)]
+    )
+    try:
+        table = _psql(
+            f"SELECT tablename FROM pg_tables WHERE schemaname = '{unique_name}' "
+            "AND tablename LIKE 'customer%'"
+        ).strip()
+        qualified = f'"{unique_name}"."{table}"'
+        storage = _psql(
+            f"SELECT attstorage FROM pg_attribute WHERE attrelid = '{qualified}'::regclass "
+            "AND attname = '_jsonb'"
+        )
+        assert storage.strip() == "m", storage  # MAIN: compressed in the row, not moved out
+        plan = _psql(
+            f"ANALYZE {qualified}; "
+            f"PREPARE lookup(text, jsonb) AS SELECT _jsonb FROM {qualified} WHERE _jsonb->$1 @> $2; "
+            "EXPLAIN EXECUTE lookup('_id', '\"c7\"')"
+        )
+        assert "Seq Scan" not in plan, plan
+        assert "Index Cond" in plan, plan
+        found = await collection.find_one({"_id": "c7"})
+        assert found is not None and len(found["notes"]) == 140
     finally:
         await mongo.drop_database(unique_name)
 
