@@ -74,7 +74,9 @@ def serve() -> None:
     from customer_async.log_limits import install_log_limits  # noqa: PLC0415 - only serve uses it
 
     install_log_limits(settings.log_repeat_window_seconds)  # an outage: a few lines, not 100,000
-    asyncio.run(_serve(settings))
+    from customer_async.ops.event_loop import run_on  # noqa: PLC0415 - only serve uses it
+
+    run_on(settings.event_loop, _serve(settings))
 
 
 async def _serve(settings: Settings) -> None:

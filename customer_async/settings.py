@@ -210,6 +210,11 @@ class Settings(BaseSettings):
         description="`json`: one JSON object a line, with the request's fields when known (see "
         "Operations).",
     )
+    event_loop: Literal["uvloop", "asyncio"] = Field(
+        default="uvloop",
+        description="The event loop `serve` runs on: `uvloop` (faster; asyncio's own where it is "
+        "not installed, as on Windows) or `asyncio`.",
+    )
     tracing: Literal["auto", "on", "off"] = Field(
         default="auto",
         description="OpenTelemetry spans of each request, exported over OTLP/HTTP (the `otel` "

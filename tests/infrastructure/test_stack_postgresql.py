@@ -115,13 +115,15 @@ async def test_a_customer_stays_in_its_row_so_a_small_collection_is_read_by_inde
         assert storage.strip() == "m", storage  # MAIN: compressed in the row, not moved out
         plan = _psql(
             f"ANALYZE {qualified}; "
-            f"PREPARE lookup(text, jsonb) AS SELECT _jsonb FROM {qualified} WHERE _jsonb->$1 @> $2; "
+            "PREPARE lookup(text, jsonb) AS "
+            f"SELECT _jsonb FROM {qualified} WHERE _jsonb->$1 @> $2; "
             "EXPLAIN EXECUTE lookup('_id', '\"c7\"')"
         )
         assert "Seq Scan" not in plan, plan
         assert "Index Cond" in plan, plan
         found = await collection.find_one({"_id": "c7"})
-        assert found is not None and len(found["notes"]) == 140
+        assert found is not None
+        assert len(found["notes"]) == 140
     finally:
         await mongo.drop_database(unique_name)
 
