@@ -85,6 +85,45 @@ BEGIN
 END
 $$;
 
+-- Once `btree_index` has its twin, and unless it enforces uniqueness (FerretDB's `_id` index,
+-- which its updates and deletes also look rows up by with `=`), it is replaced by an empty index
+-- of the same name and expression (`WHERE false`): nothing reads it, and every insert and
+-- update of a document had to add an entry to it. FerretDB still finds the index it made by its
+-- name (to list or drop it). Measured on 3,000 stored customers with the service's twelve
+-- indexes: update_one 2.72-2.80 ms of FerretDB and PostgreSQL CPU without the btrees against
+-- 2.99-3.25 ms with them.
+CREATE OR REPLACE FUNCTION customer_async_empty_btree(btree_index oid) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    expression text := customer_async_containment_expression(btree_index);
+    definition text;
+BEGIN
+    IF expression IS NULL THEN
+        RETURN;
+    END IF;
+    IF NOT EXISTS (
+        SELECT 1 FROM pg_index
+         WHERE indexrelid = btree_index AND NOT indisunique AND indpred IS NULL
+    ) THEN
+        RETURN;  -- unique, or empty already
+    END IF;
+    IF NOT EXISTS (
+        SELECT 1
+          FROM pg_index t
+          JOIN pg_index b ON b.indrelid = t.indrelid
+          JOIN pg_class c ON c.oid = t.indexrelid
+          JOIN pg_am a ON a.oid = c.relam
+         WHERE b.indexrelid = btree_index AND a.amname = 'gin'
+           AND pg_get_expr(t.indexprs, t.indrelid) = expression
+    ) THEN
+        RETURN;  -- no twin serves its filters
+    END IF;
+    definition := pg_get_indexdef(btree_index);
+    EXECUTE format('DROP INDEX %s', btree_index::regclass);
+    EXECUTE definition || ' WHERE false';
+END
+$$;
+
 CREATE OR REPLACE FUNCTION customer_async_containment_twin() RETURNS event_trigger
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -94,6 +133,7 @@ BEGIN
         SELECT objid FROM pg_event_trigger_ddl_commands() WHERE command_tag = 'CREATE INDEX'
     LOOP
         PERFORM customer_async_twin(created.objid);
+        PERFORM customer_async_empty_btree(created.objid);
     END LOOP;
 END
 $$;
@@ -105,6 +145,14 @@ CREATE EVENT TRIGGER customer_async_containment_twin ON ddl_command_end
 -- Twins for the dotted-path indexes created before the trigger knew `#>` (a stack set up by an
 -- earlier version): every btree index without its twin gets it now.
 SELECT count(customer_async_twin(i.indexrelid))
+  FROM pg_index i
+  JOIN pg_class c ON c.oid = i.indexrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+   AND n.nspname NOT LIKE 'pg_temp%';
+
+-- And the btrees an earlier version left full are emptied.
+SELECT count(customer_async_empty_btree(i.indexrelid))
   FROM pg_index i
   JOIN pg_class c ON c.oid = i.indexrelid
   JOIN pg_namespace n ON n.oid = c.relnamespace

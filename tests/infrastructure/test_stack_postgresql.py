@@ -71,6 +71,15 @@ async def test_lookups_by_id_and_indexed_attribute_use_an_index(
         assert "'name'::text" in twins
         # No pending list: a lookup after many inserts does not scan the entries not merged yet.
         assert twins.count("fastupdate=off") == 2, twins
+        btrees = _psql(
+            f"SELECT indexdef FROM pg_indexes WHERE schemaname = '{unique_name}' "
+            f"AND tablename = '{table}' AND indexdef LIKE '%USING btree%'"
+        ).splitlines()
+        # The unique `_id` btree stays whole; the one for `name`, which no filter can use, is
+        # left empty (no entry to add on a write), under the name FerretDB knows it by.
+        assert any("UNIQUE" in b and "'_id'" in b and "WHERE" not in b for b in btrees), btrees
+        assert any("'name'" in b and b.endswith("WHERE false") for b in btrees), btrees
+        assert {"_id_", "name_1"} <= {i["name"] async for i in await collection.list_indexes()}
         # The statement as FerretDB sends it: field name and value as parameters, prepared.
         # (Sequential scans off: on 50 rows the question is whether an index can serve it.)
         plan = _psql(
