@@ -4,11 +4,12 @@ The store ceilings and the scale phase write customers straight into the store, 
 look like what `CustomerStore.insert` writes (customer_async/store/mapping.py, `to_document`):
 `_id`, the resource's attributes at the top level, `_version`, the `_dt` shadow (date-times,
 id buckets and flat values: query/shadow.py, computed for each customer's own id), and
-the bookkeeping of a settled, live customer: nothing left in `_outbox`, no `_deletedAt`, and no
-remembered replies in `_applied` (the service keeps a create's reply there as a small mark until
-later writes push it out; a long-stored customer has none). The resource and its shadow come from
-the service's own functions; when the service changes how it stores a customer, change
-`StoredCustomers.document` (and `CUSTOMER_COLLECTION`) to match, and nothing else.
+the bookkeeping of a settled, live customer: nothing left in `_outbox`, no `_deletedAt` (and a
+false `_tombstone` mark), and no remembered replies in `_applied` (the service keeps a create's
+reply there as a small mark until later writes push it out; a long-stored customer has none).
+The resource and its shadow come from the service's own functions; when the service changes how
+it stores a customer, change `StoredCustomers.document` (and `CUSTOMER_COLLECTION`) to match, and
+nothing else (`tests/benchmarks/test_stored_customers.py` compares the fields).
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ class StoredCustomers:
             "_dt": customer_shadow(resource, self._types),
             "_applied": [],
             "_outbox": [],
+            "_stamp": None,
             "_pending": False,
             "_deletedAt": None,
+            "_tombstone": False,
         }

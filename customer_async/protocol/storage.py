@@ -72,9 +72,12 @@ class Storage(Protocol):
         version before stamps), oldest id first."""
         ...
 
-    async def purge_tombstones(self, deleted_before: datetime, published: Mapping[str, int]) -> int:
+    async def purge_tombstones(
+        self, deleted_before: datetime, published: Mapping[str, int], *, unmarked: bool = False
+    ) -> int:
         """Removes deleted customers whose retention ended and whose outbox is published by the
-        runs' `published` numbers given (`ledger.outbox_published`)."""
+        runs' `published` numbers given (`ledger.outbox_published`); `unmarked`: also look for
+        tombstones a version before the store's tombstone mark left (a costlier read)."""
         ...
 
     async def release_stranded_leases(self) -> int:

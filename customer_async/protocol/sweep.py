@@ -23,7 +23,7 @@ from customer_async.protocol.writes import WritePath
 
 log = logging.getLogger(__name__)
 
-_PURGES_PER_RETENTION = 100
+PURGES_PER_RETENTION = 100
 """Tombstones are purged about this many times per retention (every 15 min for a day), not at
 every sweep: the store may have to read every customer to find them."""
 
@@ -54,11 +54,12 @@ class Sweeper:
         self._lanes = lanes
         self.interval = interval
         self._retention = timedelta(seconds=retention)
-        self._purge_every = max(interval, retention / _PURGES_PER_RETENTION)
+        self._purge_every = max(interval, retention / PURGES_PER_RETENTION)
         self._swept = swept
         self._clock = clock
         self._unstamped = True  # the first sweep also looks for outboxes without a stamp
         self._last_purge = clock.monotonic()
+        self._unmarked = True  # the first purge also looks for tombstones stored unmarked
 
     async def run(self, stop: asyncio.Event) -> None:
         """Sweep every `interval` until `stop` is set; a failed sweep is tried again next time."""
@@ -89,8 +90,11 @@ class Sweeper:
             log.info("published the outbox entries of %d customers", recovered)
         if self._clock.monotonic() - self._last_purge >= self._purge_every:
             coverage = await self._ledger.coverage()
-            await self._store.purge_tombstones(self._clock.now() - self._retention, coverage)
+            await self._store.purge_tombstones(
+                self._clock.now() - self._retention, coverage, unmarked=self._unmarked
+            )
             self._last_purge = self._clock.monotonic()
+            self._unmarked = False
         return recovered
 
     async def _own(self) -> int:

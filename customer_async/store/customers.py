@@ -34,7 +34,7 @@ from customer_async.store.indexes import FILTER_INDEXES
 from customer_async.store.inserts import insert_each
 from customer_async.store.leases import writers_for
 from customer_async.store.ledgers import MongoLedgers
-from customer_async.store.mapping import Stored, bookkeeping, to_document, to_record
+from customer_async.store.mapping import TOMBSTONE, Stored, bookkeeping, to_document, to_record
 from customer_async.store.queries import CustomerQueries, Page
 from customer_async.store.recent import RecentWrites
 from customer_async.types import Document
@@ -361,12 +361,21 @@ class CustomerStore:
         found = [to_record(doc) for doc in await self._retrying("unstamped scan", run)]
         return [r for r in found if any(p.written_at < written_before for p in r.outbox)]
 
-    async def purge_tombstones(self, deleted_before: datetime, published: Mapping[str, int]) -> int:
+    async def purge_tombstones(
+        self, deleted_before: datetime, published: Mapping[str, int], *, unmarked: bool = False
+    ) -> int:
         """Removes deleted customers whose retention ended and whose outbox is published (by
         the runs' `published` numbers given), in batches of `_PURGE_BATCH` (one unbounded
         multi-delete could hold the store for minutes after a mass delete); at most
-        `_PURGE_BATCHES` per call, the rest at the next."""
+        `_PURGE_BATCHES` per call, the rest at the next.
+
+        On MongoDB the `tombstones` index serves the range on `_deletedAt`. FerretDB pushes no
+        range down: it would read every customer, so there tombstones are found by their mark
+        (`_tombstone`, an indexed equality) and only those stored before the mark was written
+        are looked for among all customers, when `unmarked` (the sweep asks once a run)."""
         expired: Document = {"_deletedAt": {"$lt": deleted_before}}
+        if not unmarked and await self._queries.on_ferretdb():
+            expired = {TOMBSTONE: True, **expired}
         seen: set[str] = set()
 
         async def batch() -> tuple[int, int]:

@@ -1,8 +1,9 @@
 """The indexes the service's queries read through, made for the way each server uses them.
 
-The sweep's (`_stamp`, `_deletedAt`, `_pending`) on every server (the `_outbox.at` index of
-earlier versions is dropped: the sweep no longer reads by age, and a write had to maintain it);
-then, for lists:
+The sweep's on every server: `_stamp`, `_pending`, and for tombstones `_deletedAt` on MongoDB,
+the `_tombstone` mark on FerretDB, which pushes no range down (an earlier version's `_deletedAt`
+index there is dropped, as is the `_outbox.at` index of earlier versions everywhere: nothing
+reads them, and every write had to maintain them); then, for lists:
 
 - *MongoDB:* `{attribute: 1, _id: 1}` for each filtered attribute. Every list sorts last by `_id`,
   so an equality filter on the attribute is served in id order straight from the index (no sort;
@@ -31,7 +32,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 
 from customer_async.query.paths import through_objects
 from customer_async.query.shadow import EQUALITY_PATHS, LEVELS, bucket_path, equality_path
-from customer_async.store.mapping import Stored
+from customer_async.store.mapping import TOMBSTONE, Stored
 
 FILTER_INDEXES = (
     "name",
@@ -60,12 +61,19 @@ async def create_indexes(
 ) -> None:
     """Creates the sweep's indexes and those of `extra` (the filtered attributes) for lists, as
     the module docstring says (idempotent); `types`: the attribute types."""
-    # The sweep looks up a gone run's stamps, unstamped outboxes and expired tombstones.
+    # The sweep looks up a gone run's stamps, unstamped outboxes and expired tombstones: on
+    # MongoDB by the range on `_deletedAt`; FerretDB pushes no range down, so there by their mark
+    # (an index on `_deletedAt` would only be written, never read).
     await customers.create_index([("_stamp", ASCENDING)], name="stamp")
-    await customers.create_index([("_deletedAt", ASCENDING)], name="tombstones")
     await customers.create_index([("_pending", ASCENDING)], name="pending")
-    if "outbox_written_at" in await customers.index_information():
-        await customers.drop_index("outbox_written_at")
+    if ferretdb:
+        await customers.create_index([(TOMBSTONE, ASCENDING)], name="tombstone_marks")
+    else:
+        await customers.create_index([("_deletedAt", ASCENDING)], name="tombstones")
+    existing = await customers.index_information()
+    for unread in ("outbox_written_at", *(("tombstones",) if ferretdb else ())):
+        if unread in existing:
+            await customers.drop_index(unread)
     if not ferretdb:
         existing = await customers.index_information()
         for path in extra:

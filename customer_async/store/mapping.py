@@ -5,9 +5,10 @@ level (so filters are plain dotted paths), and bookkeeping lives in `_`-prefixed
 reach a reply or event (attribute_names.py keeps clients from using such names): `_version`,
 `_applied`, `_outbox`, `_stamp` and `_deletedAt` (see protocol/record.py for what each
 promises; `_stamp` is an indexed string, what the sweep finds a gone run's customers by),
-`_pending` (an outbox without a stamp, stored by a version before stamps), and `_dt`, the shadow
-lists compare instead of the resource (query/shadow.py: date-times as instants, id buckets, flat
-values of paths into arrays). Everything a write needs is in that one document.
+`_pending` (an outbox without a stamp, stored by a version before stamps), `_tombstone` (true on a
+tombstone: an equality FerretDB pushes down, where the sweep's range on `_deletedAt` is not), and
+`_dt`, the shadow lists compare instead of the resource (query/shadow.py: date-times as instants,
+id buckets, flat values of paths into arrays). Everything a write needs is in that one document.
 
 A remembered reply body or an event's customer that is the resource itself (a create's or a
 patch's, until the next change) is stored as a mark (`bodyIsResource`, `customerIsResource`), not
@@ -40,9 +41,18 @@ Stored = dict[str, Any]
 
 INTERNAL_PREFIX = "_"
 """What the name of every bookkeeping field starts with (`_id` included)."""
+TOMBSTONE = "_tombstone"
+"""True on a tombstone, false on a live customer (none on one stored before the mark)."""
 LIVE: Document = {"_deletedAt": None}
 """The condition a customer that is not a tombstone meets."""
-WITHOUT_BOOKKEEPING: Document = {"_applied": 0, "_outbox": 0, "_pending": 0, "_stamp": 0, "_dt": 0}
+WITHOUT_BOOKKEEPING: Document = {
+    "_applied": 0,
+    "_outbox": 0,
+    "_pending": 0,
+    "_stamp": 0,
+    "_dt": 0,
+    "_tombstone": 0,
+}
 """The projection reads of resources use: the bookkeeping stays on the server."""
 
 
@@ -68,6 +78,7 @@ def bookkeeping(record: CustomerRecord, shadow: Document) -> Document:
         "_stamp": None if record.stamp is None else str(record.stamp),
         "_pending": bool(record.outbox) and record.stamp is None,
         "_deletedAt": record.deleted_at,
+        TOMBSTONE: record.deleted_at is not None,
     }
 
 

@@ -133,6 +133,8 @@ class MemoryStore:
             clock=world.clock,
         )
         self._lease_ttl = lease_ttl
+        self.purges: list[bool] = []
+        """Each purge's `unmarked`, in order."""
 
     def ledger(self) -> Ledger:
         """This process's ledger, in the world's dictionary (as `CustomerStore.ledger`)."""
@@ -236,7 +238,11 @@ class MemoryStore:
 
         return await self._run("unstamped scan", apply)
 
-    async def purge_tombstones(self, deleted_before: datetime, published: Mapping[str, int]) -> int:
+    async def purge_tombstones(
+        self, deleted_before: datetime, published: Mapping[str, int], *, unmarked: bool = False
+    ) -> int:
+        self.purges.append(unmarked)  # every tombstone of the simulation is found either way
+
         def apply() -> int:
             gone = [
                 c

@@ -6,8 +6,17 @@ from __future__ import annotations
 
 import asyncio
 
+from customer_async.protocol.sweep import PURGES_PER_RETENTION
 from tests.protocol.memory import World
-from tests.protocol.simulation import LEASE_TTL, Published, SimService, create, customer_id, patch
+from tests.protocol.simulation import (
+    LEASE_TTL,
+    SETTINGS,
+    Published,
+    SimService,
+    create,
+    customer_id,
+    patch,
+)
 
 
 def events(log: list[Published]) -> list[tuple[str, int | None]]:
@@ -49,3 +58,13 @@ def test_a_gone_process_is_recovered_by_another_s_sweep_and_its_ledger_removed()
     assert world.customers[customer_id(0)].outbox == (), "settled by the recovery"
     asyncio.run(sweeper.sweep())
     assert events(log) == [("create-0", 1)], "published once"
+
+
+def test_only_a_runs_first_purge_looks_for_tombstones_stored_without_the_mark() -> None:
+    world, log = World(), list[Published]()
+    service = SimService(world, "sweeper", log)
+    every = SETTINGS.tombstone_retention_seconds / PURGES_PER_RETENTION
+    for _ in range(3):
+        world.clock.seconds += every
+        asyncio.run(service.sweep())
+    assert service.store.purges == [True, False, False]

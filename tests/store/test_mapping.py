@@ -38,7 +38,16 @@ from tests.query.strategies import customers, instants
 AS_READ: CodecOptions[dict[str, Any]] = CodecOptions(tz_aware=True)
 """How the service's client decodes documents (`CustomerStore.from_settings`: `tz_aware`)."""
 SHADOW: Document = {"validFor": {"startDateTime": datetime(2024, 1, 1, tzinfo=UTC)}}
-BOOKKEEPING = {"_version", "_dt", "_applied", "_outbox", "_stamp", "_pending", "_deletedAt"}
+BOOKKEEPING = {
+    "_version",
+    "_dt",
+    "_applied",
+    "_outbox",
+    "_stamp",
+    "_pending",
+    "_deletedAt",
+    "_tombstone",
+}
 
 keys = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=8)
 """Object keys BSON can carry (no NUL)."""
@@ -304,3 +313,11 @@ def test_a_tombstone_keeps_its_deletion_time_and_last_resource() -> None:
 def test_a_document_without_bookkeeping_is_a_record_at_version_zero() -> None:
     """A document stored without the `_`-fields (by hand, or before they existed) still reads."""
     assert to_record({"_id": "c1", **CUSTOMER}) == CustomerRecord("c1", CUSTOMER, 0)
+
+
+@given(records())
+def test_a_tombstone_and_only_a_tombstone_carries_the_mark_the_purge_finds_it_by(
+    record: CustomerRecord,
+) -> None:
+    document = to_document(record, SHADOW)
+    assert document["_tombstone"] is (record.deleted_at is not None)
