@@ -1,8 +1,9 @@
 """The delivery protocol under every interleaving of faults Hypothesis can find, without servers.
 
-A Hypothesis state machine drives processes of the service (simulation.py) through requests,
-deaths at any store or broker command, frozen and failing stores, rebalances, ledger writes and
-sweeps, on a virtual clock, and checks the Delivery promises after every step:
+A Hypothesis state machine drives processes of the service (simulation.py) through requests
+(one at a time, two in one process at once, or one in each of two processes), deaths at any
+store or broker command, frozen and failing stores, rebalances, ledger writes and sweeps, on a
+virtual clock, and checks the Delivery promises after every step:
 - no 500; every final answer (2xx/4xx) to a request is the same, and no 503 follows one;
 - each customer's events leave in the order of its writes (a repeat keeps its version);
 - a request never waits out a lease whose holder is gone: while the store answers, it is
@@ -202,6 +203,57 @@ class DeliveryProtocol(RuleBasedStateMachine):
         if self.loop.run_until_complete(both()):
             partition.done.add(offset)
             partition.position += 1
+        process.process.die_in = None
+
+    @precondition(lambda self: any(len(self._pending(p)) >= 2 for p in self._live()))
+    @rule(
+        data=st.data(),
+        dies_in=st.none() | st.integers(1, 12),
+        after_landing=st.booleans(),
+        later=st.integers(0, 16),
+    )
+    def handle_two_in_one_process(
+        self, data: st.DataObject, dies_in: int | None, after_landing: bool, later: int
+    ) -> None:
+        """One process handles the next record of two partitions at the same time (the service
+        has up to `max_in_flight` requests in hand), while its ledger loop writes the ledger
+        `later` turns of the event loop in: one write may publish, and the ledger be written,
+        while the other is stored and not yet published. It may die at a command of either."""
+        process = data.draw(
+            st.sampled_from([p for p in self._live() if len(self._pending(p)) >= 2])
+        )
+        self.handle_two(process, dies_in, after_landing, later)
+
+    def handle_two(
+        self, process: SimService, dies_in: int | None, after_landing: bool, later: int
+    ) -> None:
+        """`handle_two_in_one_process`, for a process chosen."""
+        jobs = [(partition, partition.position) for partition in self._pending(process)[:2]]
+        for partition, _ in jobs:
+            self._make_room(process, partition)
+        process.process.die_in = dies_in
+        process.process.die_after_landing = after_landing
+
+        async def ledger_loop() -> None:
+            for _ in range(later):
+                await asyncio.sleep(0)
+            await process.keep_ledger()
+
+        async def together() -> list[bool]:
+            handled = asyncio.gather(
+                *(
+                    process.handle(partition.records[offset], self._key(partition), offset)
+                    for partition, offset in jobs
+                )
+            )
+            lived, _ = await asyncio.gather(handled, ledger_loop())
+            return lived
+
+        lived = self.loop.run_until_complete(together())
+        for (partition, offset), alive in zip(jobs, lived, strict=True):
+            if alive:
+                partition.done.add(offset)
+                partition.position += 1
         process.process.die_in = None
 
     @precondition(lambda self: sum(bool(self._pending(p)) for p in self._live()) >= 2)
@@ -415,3 +467,23 @@ def test_a_redelivered_burst_of_one_customer_is_recognised_not_applied_again() -
         machine.events_in_write_order()
     finally:
         machine.teardown()
+
+
+@pytest.mark.parametrize("after_landing", [False, True])
+def test_two_writes_in_one_process_lose_nothing_wherever_it_dies(after_landing: bool) -> None:
+    """Every interleaving of two creates handled at once by one process, its ledger written
+    0-16 event-loop turns in, and a death at any of its first 12 commands (or none): after
+    quiescence every event of every landed write is published (a ledger that counted one
+    write's number done when another write was published would lose the first one's events)."""
+    for dies_in in (None, *range(1, 13)):
+        for later in range(17):
+            machine = DeliveryProtocol()
+            try:
+                machine._send(0, create(0))
+                machine._send(1, create(1))
+                machine.handle_two(machine.processes["p0"], dies_in, after_landing, later)
+                machine.quiesce()
+                machine.applied_at_most_once()
+                machine.one_final_answer_per_request()
+            finally:
+                machine.teardown()
