@@ -33,7 +33,13 @@ def check_attribute_name(name: str) -> None:
 
 
 def check_document_names(doc: JSON) -> None:
-    """Raise `InvalidAttributeName`, naming its JSON path, for the first forbidden key in `doc`."""
+    """Raise `InvalidAttributeName`, naming its JSON path, for the first forbidden key in `doc`.
+
+    Every create and patch is walked, and nearly all are fine: the walk keeps no paths (a
+    tenth of a create's CPU went to building them, profiled), and only a document with a
+    forbidden name is walked again to name where it is."""
+    if _all_allowed(doc):
+        return
     pending: list[tuple[tuple[str | int, ...], JSON]] = [((), doc)]
     while pending:  # iterative, so a deeply nested document cannot exhaust the stack
         path, value = pending.pop()
@@ -50,3 +56,19 @@ def check_document_names(doc: JSON) -> None:
             pending.extend(
                 ((*path, index), child) for index, child in reversed(list(enumerate(value)))
             )
+
+
+def _all_allowed(doc: JSON) -> bool:
+    """Whether every key in `doc`, at any depth, is a name a client may use."""
+    pending: list[JSON] = [doc]
+    while pending:  # iterative, so a deeply nested document cannot exhaust the stack
+        value = pending.pop()
+        if isinstance(value, dict):
+            for key, child in value.items():
+                if forbidden_because(str(key)) is not None:
+                    return False
+                if isinstance(child, dict | list):
+                    pending.append(child)
+        elif isinstance(value, list):
+            pending.extend(child for child in value if isinstance(child, dict | list))
+    return True

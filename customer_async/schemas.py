@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 from itertools import islice
 from pathlib import Path
 from types import MappingProxyType
@@ -102,8 +102,13 @@ def is_rfc3339_date_time(value: object) -> bool:
 
     Values that are not strings pass, as JSON Schema formats only constrain strings.
     """
-    if not isinstance(value, str):
-        return True
+    return not isinstance(value, str) or _is_rfc3339_date_time(value)
+
+
+@lru_cache(maxsize=1024)
+def _is_rfc3339_date_time(value: str) -> bool:
+    """`is_rfc3339_date_time` of a string, remembered for the last thousand: customers repeat
+    the same few dates (validity periods), and each is checked by a call from Rust into Python."""
     match = _RFC3339_DATE_TIME.fullmatch(value)
     if match is None:
         return False

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from customer_async.attribute_names import check_attribute_name, check_document_names
 from customer_async.errors import InvalidAttributeName
@@ -51,3 +53,31 @@ def test_deeply_nested_document_is_checked_without_recursion() -> None:
 def test_single_forbidden_name_is_refused(name: str) -> None:
     with pytest.raises(InvalidAttributeName):
         check_attribute_name(name)
+
+
+def _every_key(doc: Any) -> list[str]:
+    if isinstance(doc, dict):
+        return [str(k) for k in doc] + [k for v in doc.values() for k in _every_key(v)]
+    if isinstance(doc, list):
+        return [k for v in doc for k in _every_key(v)]
+    return []
+
+
+documents = st.recursive(
+    st.none() | st.integers() | st.text(max_size=3),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(st.text(alphabet="a_$.", max_size=3), children, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+@given(documents)
+def test_a_document_is_refused_exactly_when_some_key_at_any_depth_is_forbidden(doc: Any) -> None:
+    forbidden = [k for k in _every_key(doc) if k.startswith(("$", "_")) or "." in k]
+    if forbidden:
+        with pytest.raises(InvalidAttributeName):
+            check_document_names(doc)
+    else:
+        check_document_names(doc)
