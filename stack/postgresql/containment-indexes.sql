@@ -57,6 +57,20 @@ BEGIN
 END
 $$;
 
+-- Whether the table of `btree_index` has a GIN index on `expression` (its twin).
+CREATE OR REPLACE FUNCTION customer_async_has_twin(btree_index oid, expression text)
+RETURNS boolean LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (
+        SELECT 1
+          FROM pg_index t
+          JOIN pg_index b ON b.indrelid = t.indrelid
+          JOIN pg_class c ON c.oid = t.indexrelid
+          JOIN pg_am a ON a.oid = c.relam
+         WHERE b.indexrelid = btree_index AND a.amname = 'gin'
+           AND pg_get_expr(t.indexprs, t.indrelid) = expression
+    )
+$$;
+
 -- Creates the GIN twin of `btree_index` unless it has one (or needs none).
 CREATE OR REPLACE FUNCTION customer_async_twin(btree_index oid) RETURNS void
 LANGUAGE plpgsql AS $$
@@ -64,20 +78,10 @@ DECLARE
     expression text := customer_async_containment_expression(btree_index);
     target oid;
 BEGIN
-    IF expression IS NULL THEN
+    IF expression IS NULL OR customer_async_has_twin(btree_index, expression) THEN
         RETURN;
     END IF;
     SELECT indrelid INTO target FROM pg_index WHERE indexrelid = btree_index;
-    IF EXISTS (
-        SELECT 1
-          FROM pg_index i
-          JOIN pg_class c ON c.oid = i.indexrelid
-          JOIN pg_am a ON a.oid = c.relam
-         WHERE i.indrelid = target AND a.amname = 'gin'
-           AND pg_get_expr(i.indexprs, i.indrelid) = expression
-    ) THEN
-        RETURN;
-    END IF;
     EXECUTE format(
         'CREATE INDEX ON %s USING gin (%s jsonb_path_ops) WITH (fastupdate = off)',
         target::regclass, expression
@@ -107,15 +111,7 @@ BEGIN
     ) THEN
         RETURN;  -- unique, or empty already
     END IF;
-    IF NOT EXISTS (
-        SELECT 1
-          FROM pg_index t
-          JOIN pg_index b ON b.indrelid = t.indrelid
-          JOIN pg_class c ON c.oid = t.indexrelid
-          JOIN pg_am a ON a.oid = c.relam
-         WHERE b.indexrelid = btree_index AND a.amname = 'gin'
-           AND pg_get_expr(t.indexprs, t.indrelid) = expression
-    ) THEN
+    IF NOT customer_async_has_twin(btree_index, expression) THEN
         RETURN;  -- no twin serves its filters
     END IF;
     definition := pg_get_indexdef(btree_index);

@@ -183,27 +183,7 @@ class DeliveryProtocol(RuleBasedStateMachine):
         a write and its publish); it may die at one of the commands it sends."""
         process = data.draw(st.sampled_from([p for p in self._live() if self._pending(p)]))
         partition = data.draw(st.sampled_from(self._pending(process)))
-        self._make_room(process, partition)
-        process.process.die_in = dies_in
-        process.process.die_after_landing = after_landing
-        offset = partition.position
-
-        async def ledger_loop() -> None:
-            for _ in range(later):
-                await asyncio.sleep(0)
-            await process.keep_ledger()
-
-        async def both() -> bool:
-            lived, _ = await asyncio.gather(
-                process.handle(partition.records[offset], self._key(partition), offset),
-                ledger_loop(),
-            )
-            return lived
-
-        if self.loop.run_until_complete(both()):
-            partition.done.add(offset)
-            partition.position += 1
-        process.process.die_in = None
+        self.handle_at_once(process, [partition], dies_in, after_landing, later)
 
     @precondition(lambda self: any(len(self._pending(p)) >= 2 for p in self._live()))
     @rule(
@@ -222,13 +202,20 @@ class DeliveryProtocol(RuleBasedStateMachine):
         process = data.draw(
             st.sampled_from([p for p in self._live() if len(self._pending(p)) >= 2])
         )
-        self.handle_two(process, dies_in, after_landing, later)
+        self.handle_at_once(process, self._pending(process)[:2], dies_in, after_landing, later)
 
-    def handle_two(
-        self, process: SimService, dies_in: int | None, after_landing: bool, later: int
+    def handle_at_once(
+        self,
+        process: SimService,
+        partitions: list[Partition],
+        dies_in: int | None,
+        after_landing: bool,
+        later: int,
     ) -> None:
-        """`handle_two_in_one_process`, for a process chosen."""
-        jobs = [(partition, partition.position) for partition in self._pending(process)[:2]]
+        """`process` handles the next record of each of `partitions` at the same time while its
+        ledger loop writes the ledger `later` event-loop turns in; it dies at its `dies_in`-th
+        command (landing first if `after_landing`), or not at all when that is None."""
+        jobs = [(partition, partition.position) for partition in partitions]
         for partition, _ in jobs:
             self._make_room(process, partition)
         process.process.die_in = dies_in
@@ -481,7 +468,10 @@ def test_two_writes_in_one_process_lose_nothing_wherever_it_dies(after_landing: 
             try:
                 machine._send(0, create(0))
                 machine._send(1, create(1))
-                machine.handle_two(machine.processes["p0"], dies_in, after_landing, later)
+                first = machine.processes["p0"]
+                machine.handle_at_once(
+                    first, machine.group.partitions, dies_in, after_landing, later
+                )
                 machine.quiesce()
                 machine.applied_at_most_once()
                 machine.one_final_answer_per_request()
