@@ -70,12 +70,12 @@ async def create_indexes(
         await customers.create_index([(TOMBSTONE, ASCENDING)], name="tombstone_marks")
     else:
         await customers.create_index([("_deletedAt", ASCENDING)], name="tombstones")
+    unread = ("outbox_written_at", "tombstones") if ferretdb else ("outbox_written_at",)
     existing = await customers.index_information()
-    for unread in ("outbox_written_at", *(("tombstones",) if ferretdb else ())):
-        if unread in existing:
-            await customers.drop_index(unread)
+    for name in unread:
+        if name in existing:
+            await customers.drop_index(name)
     if not ferretdb:
-        existing = await customers.index_information()
         for path in extra:
             await customers.create_index(
                 [(path, ASCENDING), ("_id", ASCENDING)], name=f"by_{path}_id"

@@ -32,6 +32,26 @@ def created(customer_id: str, stamp: Stamp | None) -> CustomerRecord:
     )
 
 
+def tombstone(customer_id: str, deleted: datetime, stamp: Stamp) -> CustomerRecord:
+    """The customer created, then deleted at `deleted`, both writes stamped `stamp`."""
+    return created(customer_id, stamp).applied_write(
+        "t|delete",
+        Reply(204),
+        resource=None,
+        address=ADDRESS,
+        events=(),
+        published_up_to=0,
+        keep=3,
+        stamp=stamp,
+        now=deleted,
+    )
+
+
+PUBLISHED = {"run/a": 9}
+"""What the ledgers say is published: covers `MARKED`."""
+MARKED = Stamp("run/a", 2)
+
+
 async def test_the_sweep_finds_customers_by_stamp_and_unstamped_outboxes(
     mongo: AsyncMongoClient[dict[str, Any]], unique_name: str
 ) -> None:
@@ -97,42 +117,12 @@ async def test_only_tombstones_whose_outbox_is_published_are_purged(
             "recovered run": Stamp("run/gone", 9),
         }
         for customer_id, stamp in stamps.items():
-            record = created(customer_id, stamp)
-            tombstone = record.applied_write(
-                "t|delete",
-                Reply(204),
-                resource=None,
-                address=ADDRESS,
-                events=(),
-                published_up_to=0,
-                keep=3,
-                stamp=stamp,
-                now=deleted,
-            )
-            assert await store.insert(tombstone, {})
+            assert await store.insert(tombstone(customer_id, deleted, stamp), {})
         purged = await store.purge_tombstones(deleted + timedelta(seconds=1), {"run/a": 3})
         left = await mongo[unique_name]["customer"].distinct("_id")
         assert (purged, left) == (2, ["unpublished"])
     finally:
         await mongo.drop_database(unique_name)
-
-
-PUBLISHED = {"run/a": 9}
-"""What the ledgers say is published: every stamp `_tombstone` gives."""
-
-
-def _tombstone(customer_id: str, deleted: datetime) -> CustomerRecord:
-    return created(customer_id, Stamp("run/a", 1)).applied_write(
-        "t|delete",
-        Reply(204),
-        resource=None,
-        address=ADDRESS,
-        events=(),
-        published_up_to=0,
-        keep=3,
-        stamp=Stamp("run/a", 2),
-        now=deleted,
-    )
 
 
 class _Finds(monitoring.CommandListener):
@@ -167,7 +157,7 @@ async def test_a_purge_reads_tombstones_through_an_index_not_every_customer(
     try:
         for number in range(20):
             assert await store.insert(created(f"live-{number}", None), {})
-        assert await store.insert(_tombstone("gone", deleted), {})
+        assert await store.insert(tombstone("gone", deleted, MARKED), {})
         finds.filters.clear()
         assert await store.purge_tombstones(deleted + timedelta(seconds=1), PUBLISHED) == 1
         assert await mongo[unique_name]["customer"].count_documents({}) == 20
@@ -191,7 +181,7 @@ async def test_a_tombstone_stored_before_the_mark_is_purged_by_the_runs_first_pu
     deleted = datetime(2026, 1, 1, tzinfo=UTC)
     customers = mongo[unique_name]["customer"]
     try:
-        assert await store.insert(_tombstone("old", deleted), {})
+        assert await store.insert(tombstone("old", deleted, MARKED), {})
         await customers.update_one({"_id": "old"}, {"$unset": {"_tombstone": ""}})
         after = deleted + timedelta(seconds=1)
         if "ferretdbVersion" in await mongo.server_info():
